@@ -1,20 +1,39 @@
-# One-command set-up: `make test` and `make train` create .venv and install what they need.
+# One-command set-up. `make train` and `make test` create .venv and install what they need.
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
+EPOCHS ?= 5
+DATASET_DIR := /usr/share/datasets/fashion-mnist
 
-.PHONY: test install clean
+.PHONY: train test install install-test dataset clean
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.base: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.test: $(VENV)/.base
 	$(PY) -m pip install --quiet -e '.[test]'
 	touch $@
 
-install: $(VENV)/.installed
+install: $(VENV)/.base
+install-test: $(VENV)/.test
 
-## test: set up the virtual environment (with torch 2.13.0 as the parity oracle) and run the suite
-test: $(VENV)/.installed
+## dataset: Fashion-MNIST from Debian's package when apt is available (else it is searched/fetched)
+dataset:
+	@if [ ! -d $(DATASET_DIR) ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "installing Fashion-MNIST (apt-get install dataset-fashion-mnist)"; \
+	  if [ "$$(id -u)" = 0 ]; then apt-get install -y -q dataset-fashion-mnist >/dev/null; \
+	  else sudo apt-get install -y -q dataset-fashion-mnist >/dev/null; fi; \
+	fi
+
+## train: the main job: seed003-cnn on Fashion-MNIST with a progress bar, then test accuracy and plots
+train: $(VENV)/.base dataset
+	$(PY) -m layerwise train --model seed003-cnn --dataset fashion-mnist --epochs $(EPOCHS)
+
+## test: the whole suite (parity tests against torch 2.13.0 included)
+test: $(VENV)/.test
 	$(PY) -m pytest
 
 clean:

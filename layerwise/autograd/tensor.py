@@ -377,6 +377,14 @@ class Tensor:
     def relu(self):
         return ops.relu(self)
 
+    def softmax(self, dim):
+        from ..nn.functional import softmax
+        return softmax(self, dim)
+
+    def log_softmax(self, dim):
+        from ..nn.functional import log_softmax
+        return log_softmax(self, dim)
+
     def sign(self):
         return Tensor(np.sign(self.data))
 

@@ -207,8 +207,8 @@ class Module:
         for p in self.parameters():
             if set_to_none:
                 p.grad = None
-            elif p.grad is not None:
-                p.grad.data[...] = 0
+            elif p.grad is not None:  # a new array: the old one may be shared
+                p.grad.data = np.zeros_like(p.grad.data)
 
     def to(self, *args, dtype=None, **kwargs):
         """Cast floating-point parameters and buffers to ``dtype`` (the CPU is the only device)."""

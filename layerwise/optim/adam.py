@@ -1,2 +1,102 @@
-"""(being written)"""
-__all__ = []
+"""Adam and AdamW: per-coordinate steps from bias-corrected moment estimates."""
+import numpy as np
+
+from .optimizer import Optimizer, check_hyperparameter, params_with_grad
+
+__all__ = ["Adam", "AdamW"]
+
+
+class Adam(Optimizer):
+    r"""Adam, PyTorch's update rule (with optional AMSGrad and decoupled weight decay).
+
+    With g_t = ∇f(θ_{t-1}) (negated if ``maximize``), γ = ``lr``, (β₁, β₂) = ``betas``,
+    λ = ``weight_decay``, ε = ``eps``::
+
+        if decoupled_weight_decay:  θ_{t-1} ← θ_{t-1} (1 - γ λ)       (AdamW)
+        else:                       g_t ← g_t + λ θ_{t-1}             (L2, Adam)
+        m_t = β₁ m_{t-1} + (1 - β₁) g_t                               (m_0 = 0)
+        v_t = β₂ v_{t-1} + (1 - β₂) g_t²                              (v_0 = 0)
+        if amsgrad:  v̂_t = max(v̂_{t-1}, v_t)   else   v̂_t = v_t
+        θ_t = θ_{t-1} - γ / (1 - β₁ᵗ) · m_t / (sqrt(v̂_t) / sqrt(1 - β₂ᵗ) + ε)
+
+    (Kingma & Ba 2015, "Adam: A Method for Stochastic Optimization"; AMSGrad from
+    Reddi, Kale & Kumar 2018, "On the Convergence of Adam and Beyond".)
+
+    State per parameter: ``step`` (int), ``exp_avg`` (m), ``exp_avg_sq`` (v),
+    ``max_exp_avg_sq`` (v̂, if amsgrad) — PyTorch's names.
+    """
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
+                 amsgrad=False, maximize=False, decoupled_weight_decay=False):
+        check_hyperparameter(lr, "learning rate")
+        check_hyperparameter(eps, "epsilon value")
+        check_hyperparameter(betas[0], "beta parameter at index 0", high=1.0)
+        check_hyperparameter(betas[1], "beta parameter at index 1", high=1.0)
+        check_hyperparameter(weight_decay, "weight_decay value")
+        defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
+                        amsgrad=amsgrad, maximize=maximize,
+                        decoupled_weight_decay=decoupled_weight_decay)
+        super().__init__(params, defaults)
+
+    def update_group(self, group):
+        lr = float(group["lr"])
+        beta1, beta2 = (float(b) for b in group["betas"])
+        eps = float(group["eps"])
+        weight_decay = float(group["weight_decay"])
+        amsgrad, maximize = group["amsgrad"], group["maximize"]
+        decoupled = group.get("decoupled_weight_decay", False)
+        state = self.state
+        for p, grad in params_with_grad(group):
+            if maximize:
+                grad = -grad
+            if weight_decay != 0:
+                if decoupled:
+                    p.data *= 1.0 - lr * weight_decay
+                else:
+                    decayed = p.data * weight_decay
+                    decayed += grad
+                    grad = decayed
+            param_state = state[p]
+            if not param_state:
+                param_state["step"] = 0
+                param_state["exp_avg"] = np.zeros_like(p.data)
+                param_state["exp_avg_sq"] = np.zeros_like(p.data)
+                if amsgrad:
+                    param_state["max_exp_avg_sq"] = np.zeros_like(p.data)
+            step = param_state["step"] = param_state["step"] + 1
+            exp_avg, exp_avg_sq = param_state["exp_avg"], param_state["exp_avg_sq"]
+
+            exp_avg += (grad - exp_avg) * (1.0 - beta1)  # lerp toward g, as PyTorch
+            exp_avg_sq *= beta2
+            exp_avg_sq += (grad * grad) * (1.0 - beta2)
+
+            bias_correction1 = 1.0 - beta1 ** step
+            bias_correction2_sqrt = (1.0 - beta2 ** step) ** 0.5
+            step_size = lr / bias_correction1
+            if amsgrad:
+                max_exp_avg_sq = param_state["max_exp_avg_sq"]
+                np.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
+                denominator = np.sqrt(max_exp_avg_sq)
+            else:
+                denominator = np.sqrt(exp_avg_sq)
+            denominator /= bias_correction2_sqrt
+            denominator += eps
+            np.divide(exp_avg, denominator, out=denominator)
+            denominator *= step_size
+            p.data -= denominator
+
+
+class AdamW(Adam):
+    r"""Adam with decoupled weight decay (Loshchilov & Hutter 2019, "Decoupled Weight
+    Decay Regularization"), PyTorch's rule::
+
+        θ_{t-1} ← θ_{t-1} (1 - γ λ)        (decay the weights, not the gradient)
+        ...then the Adam update of ``Adam`` with no L2 term.
+
+    The default ``weight_decay`` is 1e-2 (PyTorch's).
+    """
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2,
+                 amsgrad=False, maximize=False):
+        super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
+                         amsgrad=amsgrad, maximize=maximize, decoupled_weight_decay=True)

@@ -2,6 +2,7 @@
 
 Backward broadcasts the output gradient back over the reduced axes.
 """
+import builtins
 from collections import namedtuple
 
 import numpy as np
@@ -17,7 +18,8 @@ def _expand_back(g, axes, keepdim, shape):
     """Put the reduced axes back into ``g`` and broadcast it to ``shape``."""
     if not keepdim:
         g = np.expand_dims(g, axes)
-    return np.broadcast_to(g, shape)
+    # materialized: a zero-stride view would push matmul off its BLAS path downstream
+    return np.broadcast_to(g, shape).copy()
 
 
 class Sum(Function):
@@ -49,7 +51,7 @@ class Var(Function):
     def forward(self, x, axes=None, keepdim=False, correction=1):
         n = int(np.prod([x.shape[a] for a in axes])) if x.ndim else 1
         self.centered = x - x.mean(axis=axes, keepdims=True)
-        self.axes, self.keepdim, self.divisor = axes, keepdim, max(n - correction, 0)
+        self.axes, self.keepdim, self.divisor = axes, keepdim, builtins.max(n - correction, 0)
         with np.errstate(divide="ignore", invalid="ignore"):
             return (self.centered ** 2).sum(axis=axes, keepdims=keepdim) / self.divisor
 
