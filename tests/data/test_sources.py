@@ -6,7 +6,7 @@ from layerwise.data import (CorruptFileError, DatasetNotFoundError, get_dataset,
                             write_idx)
 from layerwise.data.datasets import SPECS, spec_for
 from layerwise.data.sources import candidate_dirs
-from tests.data.conftest import NAMES, tiny_arrays, write_tiny
+from tests.tiny_data import NAMES, tiny_arrays, write_tiny
 
 
 def test_search_order(offline, monkeypatch):
@@ -33,7 +33,7 @@ def test_system_directory_is_searched_last(tiny_dataset, offline, monkeypatch):
     monkeypatch.delenv("LAYERWISE_DATA")
     write_tiny(offline / "system" / "tiny", tiny_dataset)
     ds = get_dataset("tiny", train=False)
-    assert len(ds) == 20 and ds.images.shape == (20, 1, 8, 8)
+    assert len(ds) == 60 and ds.images.shape == (60, 1, 8, 8)
     assert ds.images.dtype == np.float32 and 0 <= ds.images.min() and ds.images.max() <= 1
 
 
@@ -41,7 +41,7 @@ def test_uncompressed_copies_are_accepted(tiny_dataset, offline, monkeypatch):
     monkeypatch.delenv("LAYERWISE_DATA")
     for role, array in tiny_dataset.items():
         write_idx(offline / "cache" / "layerwise" / "tiny" / NAMES[role][:-3], array)
-    assert len(get_dataset("tiny")) == 60
+    assert len(get_dataset("tiny")) == 300
 
 
 def test_missing_files_offline_give_one_clear_message(offline):
@@ -57,7 +57,7 @@ def test_missing_files_offline_give_one_clear_message(offline):
 
 def test_corrupt_file_is_never_trained_on(tiny_dataset, offline):
     path = offline / "data" / "tiny" / NAMES["train_labels"]
-    write_idx(path, np.zeros(60, np.uint8))  # valid IDX, wrong content
+    write_idx(path, np.zeros(300, np.uint8))  # valid IDX, wrong content
     with pytest.raises(CorruptFileError, match="checksum mismatch"):
         get_dataset("tiny")
 

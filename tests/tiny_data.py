@@ -1,4 +1,4 @@
-"""Small synthetic IDX datasets written by the tests, and an offline network."""
+"""Small synthetic IDX datasets written by the tests, and an offline network (fixtures)."""
 import gzip
 import hashlib
 import urllib.request
@@ -13,7 +13,7 @@ NAMES = {"train_images": "train-images-idx3-ubyte.gz", "train_labels": "train-la
          "test_images": "t10k-images-idx3-ubyte.gz", "test_labels": "t10k-labels-idx1-ubyte.gz"}
 
 
-def tiny_arrays(n_train=60, n_test=20, size=8, classes=3, seed=0):
+def tiny_arrays(n_train=300, n_test=60, size=8, classes=3, seed=0):
     """Images whose mean brightness encodes the class, so tiny models can learn them."""
     rng = np.random.default_rng(seed)
     out = {}
