@@ -1,192 +1,59 @@
-"""The ``layerwise`` command: train, evaluate, predict, summary.
+"""The ``layerwise`` command.
 
     layerwise train --model seed003-cnn --dataset fashion-mnist --epochs 5
     layerwise evaluate runs/<run>/best.safetensors
     layerwise predict runs/<run>/best.safetensors shoe.png
     layerwise summary seed003-cnn
+
+Each module of ``layerwise.commands`` adds its subcommands (a ``register(subparsers)``
+function); this file only builds the parser and turns known errors into one line.
 """
 import argparse
+import importlib
+import pkgutil
 import sys
 
-import numpy as np
+from . import commands
 
 
-def _add_train(sub):
-    p = sub.add_parser("train", help="train a model on a dataset",
-                       description="Train a model with a progress bar; write checkpoints, "
-                                   "history.csv, curves.png and confusion_matrix.png to a "
-                                   "run directory printed at the end.")
-    p.add_argument("--model", default="seed003-cnn",
-                   help="model name (see `layerwise summary --list`), default seed003-cnn")
-    p.add_argument("--dataset", default="fashion-mnist",
-                   help="fashion-mnist (default), mnist or kmnist")
-    p.add_argument("--epochs", type=int, default=None, help="number of epochs (default 5)")
-    p.add_argument("--batch-size", type=int, default=64, help="mini-batch size (default 64)")
-    p.add_argument("--optimizer", default="adam",
-                   choices=["sgd", "adam", "adamw", "rmsprop", "adagrad"])
-    p.add_argument("--lr", type=float, default=1e-3, help="learning rate (default 1e-3)")
-    p.add_argument("--momentum", type=float, default=0.0, help="momentum for sgd/rmsprop")
-    p.add_argument("--weight-decay", type=float, default=0.0, help="L2 weight decay")
-    p.add_argument("--lr-schedule", default="none", choices=["none", "step", "cosine", "plateau"])
-    p.add_argument("--augment", default="",
-                   help="comma-separated augmentations, e.g. hflip,rotate=10,translate=0.1,"
-                        "scale=0.9:1.1,crop=2,noise=0.05,saltpepper=0.02,erase=0.5")
-    p.add_argument("--normalize", default="rescale", choices=["rescale", "standardize"],
-                   help="rescale pixels to [0, 1] (default) or also standardize")
-    p.add_argument("--val-split", type=float, default=0.1,
-                   help="fraction of the training set held out for validation (default 0.1)")
-    p.add_argument("--patience", type=int, default=None,
-                   help="stop early after this many epochs without validation improvement")
-    p.add_argument("--clip-grad-norm", type=float, default=None, help="clip gradients to this norm")
-    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    p.add_argument("--data-dir", default=None, help="directory holding the dataset files")
-    p.add_argument("--out", default=None, help="run directory (default runs/MODEL-DATASET-TIME)")
-    p.add_argument("--resume", default=None, metavar="CHECKPOINT",
-                   help="continue the run of this checkpoint (e.g. runs/x/last.safetensors)")
-    p.add_argument("--no-progress", dest="progress", action="store_false",
-                   help="no progress bar")
+USAGE = """A deep learning framework on NumPy. Examples:
 
+    layerwise train --model seed003-cnn --dataset fashion-mnist --epochs 5
+    layerwise evaluate runs/<run>/best.safetensors
+    layerwise predict runs/<run>/best.safetensors shoe.png
+    layerwise summary seed003-cnn
 
-def _add_evaluate(sub):
-    p = sub.add_parser("evaluate", help="measure a checkpoint on the test set",
-                       description="Print the test loss, accuracy and per-class accuracy of "
-                                   "a checkpoint written by `layerwise train`.")
-    p.add_argument("checkpoint")
-    p.add_argument("--data-dir", default=None)
-    p.add_argument("--batch-size", type=int, default=512)
-
-
-def _add_predict(sub):
-    p = sub.add_parser("predict", help="classify image files with a checkpoint",
-                       description="Classify PNG/JPEG images: each is converted to the "
-                                   "model's channels and size, normalized like the training "
-                                   "data, and the top class probabilities are printed.")
-    p.add_argument("checkpoint")
-    p.add_argument("images", nargs="+")
-    p.add_argument("--top-k", type=int, default=3)
-    p.add_argument("--invert", default="auto", choices=["auto", "yes", "no"],
-                   help="invert grey levels (Fashion-MNIST shows light objects on black; "
-                        "'auto' inverts images whose border is light)")
-
-
-def _add_summary(sub):
-    p = sub.add_parser("summary", help="print a model's layers, output shapes and parameters",
-                       description="Keras-style table of a named model or a checkpoint.")
-    p.add_argument("model", nargs="?", help="model name or checkpoint path")
-    p.add_argument("--input-size", default=None, help="C,H,W (default 1,28,28)")
-    p.add_argument("--num-classes", type=int, default=10)
-    p.add_argument("--list", action="store_true", help="list the available model names")
+`layerwise COMMAND --help` describes each command."""
 
 
 def build_parser():
-    parser = argparse.ArgumentParser(prog="layerwise", description=__doc__,
+    parser = argparse.ArgumentParser(prog="layerwise", description=USAGE,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    sub = parser.add_subparsers(dest="command", required=True)
-    for add in (_add_train, _add_evaluate, _add_predict, _add_summary):
-        add(sub)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
+        importlib.import_module(f"{commands.__name__}.{info.name}").register(sub)
     return parser
 
 
-def cmd_train(args):
-    from .train.run import train_run
-    train_run(args)
-
-
-def _load_for_inference(path):
-    from .train.checkpoint import load_checkpoint
-    from .train.run import build_model
-    ckpt = load_checkpoint(path)
-    model = build_model(ckpt.config)
-    model.load_state_dict(ckpt.model_state)
-    model.eval()
-    return ckpt.config, model
-
-
-def cmd_evaluate(args):
-    from . import nn
-    from .data import DataLoader, get_dataset
-    from .train.metrics import confusion_matrix
-    from .train.run import Normalizer
-    from .train.trainer import Trainer, predict
-    config, model = _load_for_inference(args.checkpoint)
-    test_set = get_dataset(config["dataset"], train=False, root=args.data_dir)
-    test_set.arrays = (Normalizer(**config["normalization"])(test_set.images), test_set.labels)
-    result = Trainer(model, None, nn.CrossEntropyLoss()).evaluate(
-        DataLoader(test_set, args.batch_size))
-    preds = predict(model, test_set.images, args.batch_size).argmax(axis=1)
-    matrix = confusion_matrix(preds, test_set.labels, config["num_classes"])
-    print(f"{config['model']} on {config['dataset']} test set ({len(test_set):,} images): "
-          f"accuracy {result['accuracy']:.2%}, loss {result['loss']:.4f}")
-    for name, row in zip(config["classes"], matrix):
-        print(f"  {name:<12} {row[list(config['classes']).index(name)] / max(row.sum(), 1):7.2%}")
-
-
-def load_image(path, channels, size, invert="auto"):
-    """An image file as a float array (channels, size, size) in [0, 1]."""
-    from PIL import Image
-    with Image.open(path) as img:
-        img = img.convert("L" if channels == 1 else "RGB").resize((size, size), Image.BILINEAR)
-        array = np.asarray(img, dtype=np.float32) / 255.0
-    array = array[None] if channels == 1 else array.transpose(2, 0, 1)
-    border = np.concatenate([array[:, 0].ravel(), array[:, -1].ravel(),
-                             array[:, :, 0].ravel(), array[:, :, -1].ravel()])
-    if invert == "yes" or (invert == "auto" and border.mean() > 0.5):
-        array = 1.0 - array
-    return array
-
-
-def cmd_predict(args):
-    from .autograd.factories import tensor
-    from .autograd.grad_mode import no_grad
-    from .nn.functional import softmax
-    from .train.run import Normalizer
-    config, model = _load_for_inference(args.checkpoint)
-    normalize = Normalizer(**config["normalization"])
-    batch = np.stack([load_image(p, config["in_channels"], config["image_size"], args.invert)
-                      for p in args.images])
-    with no_grad():
-        probs = softmax(model(tensor(normalize(batch))), dim=1).numpy()
-    for path, p in zip(args.images, probs):
-        top = np.argsort(-p)[:args.top_k]
-        print(f"{path}: " + ", ".join(f"{config['classes'][k]} {p[k]:.1%}" for k in top))
-
-
-def cmd_summary(args):
-    from .models import get_model, list_models, summary
-    if args.list or not args.model:
-        print("\n".join(list_models()))
-        return
-    size = tuple(int(s) for s in args.input_size.split(",")) if args.input_size else None
-    if args.model.endswith(".safetensors"):
-        config, model = _load_for_inference(args.model)
-        size = size or (config["in_channels"], config["image_size"], config["image_size"])
-    else:
-        size = size or (1, 28, 28)
-        model = get_model(args.model, num_classes=args.num_classes, in_channels=size[0],
-                          image_size=size[1])
-    print(summary(model, size))
-
-
-COMMANDS = {"train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict,
-            "summary": cmd_summary}
+def _known_errors():
+    from .data import CorruptFileError, DatasetNotFoundError
+    from .io import CheckpointError
+    from .train.callbacks import TrainingDiverged
+    return (DatasetNotFoundError, CorruptFileError, CheckpointError, TrainingDiverged,
+            KeyError, ValueError)
 
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
     try:
-        COMMANDS[args.command](args)
+        args.func(args)
     except KeyboardInterrupt:
         print("\ninterrupted: the checkpoints written so far are intact", file=sys.stderr)
         return 130
-    except Exception as err:  # a clear one-line message, not a trace, for known problems
-        from .data import CorruptFileError, DatasetNotFoundError
-        from .io import CheckpointError
-        from .train.callbacks import TrainingDiverged
-        if isinstance(err, (DatasetNotFoundError, CorruptFileError, CheckpointError,
-                            TrainingDiverged, KeyError, ValueError)):
-            print(f"layerwise {args.command}: error: {err}", file=sys.stderr)
-            return 1
-        raise
+    except _known_errors() as err:  # a clear one-line message, not a trace
+        message = err.args[0] if isinstance(err, KeyError) and err.args else err
+        print(f"layerwise {args.command}: error: {message}", file=sys.stderr)
+        return 1
     return 0
 
 

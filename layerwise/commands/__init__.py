@@ -1,0 +1,1 @@
+"""Subcommands of the ``layerwise`` CLI: one module per group, each with ``register(sub)``."""
