@@ -294,3 +294,31 @@ def conv2d_gemm_backward_weight(x, grad_output, weight_shape, stride=(1, 1),
         np.matmul(g.reshape(groups, og, n * pixels),
                   cols.reshape(groups, rows, n * pixels).swapaxes(-1, -2), out=flat_grad_w)
     return grad_w
+
+
+class BatchedGemmConv:
+    """One convolution by batch-major im2col: one product per image (and group).
+
+    The NCHW output needs no transpose; the columns are rebuilt for the weight
+    gradient instead of being kept (they are kh·kw times the input's size).
+    """
+
+    def __init__(self, x, weight, stride, padding, dilation, groups=1):
+        self.x, self.weight = x, weight
+        self.geometry = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
+
+    def forward(self, bias=None):
+        return conv2d_gemm(self.x, self.weight, bias, **self.geometry)
+
+    def backward(self, grad_output, need_input=True, need_weight=True):
+        grad_x = grad_w = None
+        if need_weight:
+            grad_w = conv2d_gemm_backward_weight(self.x, grad_output, self.weight.shape,
+                                                 **self.geometry)
+        if need_input:
+            grad_x = conv2d_gemm_backward_input(grad_output, self.weight, self.x.shape,
+                                                **self.geometry)
+        return grad_x, grad_w
+
+    def release(self):
+        self.x = self.weight = None

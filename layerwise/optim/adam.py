@@ -1,7 +1,7 @@
 """Adam and AdamW: per-coordinate steps from bias-corrected moment estimates."""
 import numpy as np
 
-from .optimizer import Optimizer, check_hyperparameter, params_with_grad
+from .optimizer import Optimizer, check_hyperparameter, params_with_grad, update_in_chunks
 
 __all__ = ["Adam", "AdamW"]
 
@@ -64,26 +64,41 @@ class Adam(Optimizer):
                 if amsgrad:
                     param_state["max_exp_avg_sq"] = np.zeros_like(p.data)
             step = param_state["step"] = param_state["step"] + 1
-            exp_avg, exp_avg_sq = param_state["exp_avg"], param_state["exp_avg_sq"]
-
-            exp_avg += (grad - exp_avg) * (1.0 - beta1)  # lerp toward g, as PyTorch
-            exp_avg_sq *= beta2
-            exp_avg_sq += (grad * grad) * (1.0 - beta2)
-
             bias_correction1 = 1.0 - beta1 ** step
             bias_correction2_sqrt = (1.0 - beta2 ** step) ** 0.5
-            step_size = lr / bias_correction1
+            arrays = [p.data, grad, param_state["exp_avg"], param_state["exp_avg_sq"],
+                      self.scratch(p)]
             if amsgrad:
-                max_exp_avg_sq = param_state["max_exp_avg_sq"]
-                np.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
-                denominator = np.sqrt(max_exp_avg_sq)
-            else:
-                denominator = np.sqrt(exp_avg_sq)
-            denominator /= bias_correction2_sqrt
-            denominator += eps
-            np.divide(exp_avg, denominator, out=denominator)
-            denominator *= step_size
-            p.data -= denominator
+                arrays.append(param_state["max_exp_avg_sq"])
+            update_in_chunks(adam_update, arrays, beta1=beta1, beta2=beta2, eps=eps,
+                             step_size=lr / bias_correction1,
+                             bias_correction2_sqrt=bias_correction2_sqrt)
+
+
+def adam_update(param, grad, exp_avg, exp_avg_sq, scratch, max_exp_avg_sq=None, *, beta1,
+                beta2, eps, step_size, bias_correction2_sqrt):
+    """The Adam formulas on (a slice of) one parameter, in place, in 13 passes, no temporaries.
+
+    The operations and their order are PyTorch's (lerp, then mul/addcmul, then
+    addcdiv), so float32 results agree to the last bits.
+    """
+    np.subtract(grad, exp_avg, out=scratch)          # m += (1-β₁)(g - m)
+    scratch *= 1.0 - beta1
+    exp_avg += scratch
+    exp_avg_sq *= beta2                              # v = β₂ v + (1-β₂) g²
+    np.multiply(grad, grad, out=scratch)
+    scratch *= 1.0 - beta2
+    exp_avg_sq += scratch
+    if max_exp_avg_sq is not None:
+        np.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
+        np.sqrt(max_exp_avg_sq, out=scratch)
+    else:
+        np.sqrt(exp_avg_sq, out=scratch)             # denominator √v̂ / √(1-β₂ᵗ) + ε
+    scratch /= bias_correction2_sqrt
+    scratch += eps
+    np.divide(exp_avg, scratch, out=scratch)         # θ -= lr/(1-β₁ᵗ) · m / denominator
+    scratch *= step_size
+    param -= scratch
 
 
 class AdamW(Adam):

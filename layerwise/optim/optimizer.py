@@ -34,6 +34,7 @@ import numpy as np
 
 from ..autograd.grad_mode import enable_grad
 from ..autograd.tensor import Tensor
+from ..backend.parallel import for_each_chunk
 
 __all__ = ["Optimizer"]
 
@@ -148,6 +149,14 @@ class Optimizer:
         for group in self.param_groups:
             self.update_group(group)
         return loss
+
+    def scratch(self, p):
+        """A reusable work array shaped like ``p`` (not part of the state, never saved)."""
+        buffers = self.__dict__.setdefault("_scratch", {})
+        buffer = buffers.get(p)
+        if buffer is None or buffer.shape != p.data.shape or buffer.dtype != p.data.dtype:
+            buffer = buffers[p] = np.empty_like(p.data)
+        return buffer
 
     def update_group(self, group):
         """Update the parameters of one group in place (defined by each optimizer)."""
@@ -265,6 +274,21 @@ def unflatten_state_dict(arrays, metadata, prefix="state."):
 
 
 # ------------------------------------------------------------------ helpers
+def update_in_chunks(update, arrays, **hyper):
+    """Run ``update(*arrays, **hyper)`` on matching slices of the flattened arrays, in parallel.
+
+    The first array is the parameter (updated in place); all arrays have its shape.
+    Arrays that are not contiguous are updated in one piece.
+    """
+    if not all(a.flags.c_contiguous for a in arrays):
+        update(*arrays, **hyper)
+        return
+    flat = [a.reshape(-1) for a in arrays]
+    # an update is ~10-15 passes over the arrays: threads pay off on smaller sizes
+    for_each_chunk(lambda a, b: update(*[f[a:b] for f in flat], **hyper), flat[0].size,
+                   min_size=1 << 14)
+
+
 def check_hyperparameter(value, message, low=0.0, high=None, high_inclusive=False):
     """Raise ``ValueError('Invalid <message>: value')`` unless ``low <= value (< high)``."""
     if isinstance(value, Tensor):

@@ -6,6 +6,7 @@ import numpy as np
 from scipy.special import expit
 
 from ...backend.broadcast import unbroadcast
+from ...backend.parallel import elementwise
 from ..function import Function
 from ._util import pair
 
@@ -71,39 +72,58 @@ class Clamp(Function):
         return g * inside
 
 
+def _float_like(x):
+    """An empty result array for a float function of ``x`` (ints give float32, like PyTorch)."""
+    return np.empty(x.shape, x.dtype if x.dtype.kind in "fc" else np.float32)
+
+
+def _sigmoid_grad(out, g, y):
+    np.subtract(1, y, out=out)
+    out *= y
+    out *= g
+
+
+def _tanh_grad(out, g, y):
+    np.multiply(y, y, out=out)
+    np.subtract(1, out, out=out)
+    out *= g
+
+
+def _relu_grad(out, g, y):
+    np.multiply(g, y > 0, out=out)
+
+
 class Sigmoid(Function):
     """σ(x) = 1 / (1 + e⁻ˣ), computed without overflow;  dσ/dx = σ (1 - σ)."""
 
     def forward(self, x):
-        self.y = expit(x)
+        self.y = elementwise(lambda o, a: expit(a, out=o), _float_like(x), x)
         return self.y
 
     def backward(self, g):
-        y = self.y
-        return g * y * (1 - y)
+        return elementwise(_sigmoid_grad, np.empty_like(g), g, self.y)
 
 
 class Tanh(Function):
     """y = tanh x;  dy/dx = 1 - y²."""
 
     def forward(self, x):
-        self.y = np.tanh(x)
+        self.y = elementwise(lambda o, a: np.tanh(a, out=o), _float_like(x), x)
         return self.y
 
     def backward(self, g):
-        y = self.y
-        return g * (1 - y * y)
+        return elementwise(_tanh_grad, np.empty_like(g), g, self.y)
 
 
 class ReLU(Function):
     """y = max(0, x);  dy/dx = 1 for x > 0, else 0."""
 
     def forward(self, x):
-        self.y = np.maximum(x, 0)
+        self.y = elementwise(lambda o, a: np.maximum(a, 0, out=o), np.empty_like(x), x)
         return self.y
 
     def backward(self, g):
-        return g * (self.y > 0)
+        return elementwise(_relu_grad, np.empty_like(g), g, self.y)
 
 
 class Maximum(Function):

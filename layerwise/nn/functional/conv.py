@@ -9,6 +9,7 @@ the course's (W - F + 2P) / S + 1. The arithmetic (im2col + GEMM) is in
 from ...autograd.function import Function
 from ...autograd.tensor import Tensor
 from ...backend import conv as kernels
+from ...backend import conv_select
 
 __all__ = ["conv2d"]
 
@@ -18,33 +19,36 @@ class Convolution(Function):
 
     dL/dx = col2im(w2ᵀ @ dL/dy),  dL/dw = Σ_n dL/dy[n] @ im2col(x)[n]ᵀ,
     dL/db = Σ_{n,i,j} dL/dy[n, :, i, j].
-    Saves the input (the columns are recomputed in backward: they take kh·kw times
-    its memory) and the weight.
+    The arithmetic is done by one of the algorithms of ``backend.conv_select``
+    (im2col + GEMM in two layouts, or FFT), chosen per shape by measurement; the
+    algorithm object keeps what its backward pass needs (columns or spectra).
     """
 
     def forward(self, x, weight, bias=None, stride=(1, 1), padding=kernels.NO_PADDING,
                 dilation=(1, 1), groups=1):
-        self.geometry = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
         need_x, need_w = self.needs_input_grad[:2]
-        if need_x:
-            self.weight = weight
-        if need_w:
-            self.x = x
-        self.input_shape, self.weight_shape = x.shape, weight.shape
-        return kernels.conv2d_gemm(x, weight, bias, **self.geometry)
+        training = need_x or need_w
+        name = conv_select.choose(x.shape, weight.shape, x.dtype, stride, padding, dilation,
+                                  groups, backward=training, need_input=need_x)
+        conv = conv_select.make(name, x, weight, stride, padding, dilation, groups)
+        y = conv.forward(bias)
+        if training:
+            self.conv = conv
+        else:
+            conv.release()
+        return y
 
     def backward(self, grad_output):
         need_x, need_w, need_b = self.needs_input_grad
-        grad_x = grad_w = grad_b = None
-        if need_w:
-            grad_w = kernels.conv2d_gemm_backward_weight(
-                self.x, grad_output, self.weight_shape, **self.geometry)
-        if need_x:
-            grad_x = kernels.conv2d_gemm_backward_input(grad_output, self.weight,
-                                                        self.input_shape, **self.geometry)
-        if need_b:
-            grad_b = grad_output.sum(axis=(0, 2, 3))
+        grad_x, grad_w = self.conv.backward(grad_output, need_input=need_x, need_weight=need_w)
+        grad_b = grad_output.sum(axis=(0, 2, 3)) if need_b else None
         return grad_x, grad_w, grad_b
+
+    def release(self):
+        conv = self.__dict__.get("conv")
+        if conv is not None:
+            conv.release()
+        super().release()
 
 
 # ------------------------------------------------------------------ arguments

@@ -17,6 +17,7 @@ from ...autograd.function import Function
 from ...autograd.grad_mode import is_grad_enabled
 from ...autograd.tensor import Tensor
 from ...backend import pooling as kernels
+from ...backend import pooling_tiled as tiled
 from ...backend.conv import crop2d, pad2d
 from .conv import _check_positive, _pair, check_input_4d
 
@@ -28,12 +29,21 @@ class MaxPooling(Function):
     """y = max over each window;  dL/dx = dL/dy at each window's arg-max (summed on overlap)."""
 
     def forward(self, x, kernel_size, stride, dilation, pads, out_size):
-        y, self.argmax = _max_pool_arrays(x, kernel_size, stride, dilation, pads, out_size)
         self.window = dict(kernel_size=kernel_size, stride=stride, dilation=dilation)
         self.pads, self.input_shape = pads, x.shape
+        self.tiled = tiled.tiles(x.shape[2:], kernel_size, stride, dilation, pads) and \
+            x.dtype.kind == "f"
+        result = tiled.max_forward(x, kernel_size) if self.tiled else None
+        if result is None:
+            self.tiled = False
+            result = _max_pool_arrays(x, kernel_size, stride, dilation, pads, out_size)
+        y, self.argmax = result
         return y
 
     def backward(self, grad_output):
+        if self.tiled and np.isfinite(grad_output.sum(dtype=np.float64)):
+            return tiled.max_backward(grad_output, self.argmax, self.input_shape,
+                                      self.window["kernel_size"])
         padded = _padded_shape(self.input_shape, self.pads)
         grad = kernels.max_pool2d_backward(grad_output, self.argmax, padded, **self.window)
         return crop2d(grad, self.pads)
@@ -51,13 +61,19 @@ class AvgPooling(Function):
     def forward(self, x, kernel_size, stride, pads, out_size, divisor=None):
         self.window = dict(kernel_size=kernel_size, stride=stride, dilation=(1, 1))
         self.pads, self.input_shape, self.divisor = pads, x.shape, divisor
-        y = kernels.window_sum(pad2d(x, pads), out_size=out_size, **self.window)
+        self.tiled = tiled.tiles(x.shape[2:], kernel_size, stride, (1, 1), pads)
+        if self.tiled:
+            y = tiled.sum_forward(x, kernel_size)
+        else:
+            y = kernels.window_sum(pad2d(x, pads), out_size=out_size, **self.window)
         if divisor is not None:
             y /= divisor
         return y
 
     def backward(self, grad_output):
         g = grad_output if self.divisor is None else grad_output / self.divisor
+        if self.tiled:
+            return tiled.sum_backward(g, self.input_shape, self.window["kernel_size"])
         padded = _padded_shape(self.input_shape, self.pads)
         return crop2d(kernels.window_sum_backward(g, padded, **self.window), self.pads)
 

@@ -1,0 +1,125 @@
+"""Choosing a convolution algorithm per layer shape, by measuring (cuDNN's benchmark mode).
+
+Three implementations compute the same convolution:
+
+- ``"gemm"``: channel-major im2col and three large GEMMs (``conv_gemm.GemmConv``);
+- ``"gemm_batched"``: batch-major im2col, one GEMM per image (``conv.BatchedGemmConv``);
+  the only one supporting groups;
+- ``"fft"``: the convolution theorem (``conv_fft.FFTConv``); stride 1, no dilation.
+
+With the default ``"auto"``, the first time a shape (input, weight, stride,
+padding, dilation, groups, dtype, whether a backward pass follows) is seen, every
+applicable algorithm is timed on random data of that shape (forward, plus backward
+when training) and the fastest is remembered for the rest of the process. Small
+problems skip the measurement and use ``"gemm_batched"``. Override with
+``set_algorithm(name)``, the ``algorithm(name)`` context manager, or the environment
+variable ``LAYERWISE_CONV_ALGORITHM``; ``choices()`` shows what was picked.
+"""
+import contextlib
+import os
+import time
+
+import numpy as np
+
+from .conv import BatchedGemmConv
+from .conv_fft import FFTConv
+from .conv_gemm import GemmConv
+
+ALGORITHMS = ("gemm", "gemm_batched", "fft")
+MIN_MEASURED_FLOPS = 30e6      # forward flops below which measuring costs more than it saves
+
+_forced = os.environ.get("LAYERWISE_CONV_ALGORITHM") or None
+_choices = {}
+
+
+def set_algorithm(name):
+    """Force one algorithm for every convolution (``None`` or ``"auto"``: measure)."""
+    global _forced
+    if name not in (None, "auto") + ALGORITHMS:
+        raise ValueError(f"unknown convolution algorithm {name!r}; choose from "
+                         f"auto, {', '.join(ALGORITHMS)}")
+    _forced = None if name == "auto" else name
+
+
+@contextlib.contextmanager
+def algorithm(name):
+    """``with algorithm("fft"): ...`` runs the block with that algorithm forced."""
+    previous = _forced
+    set_algorithm(name)
+    try:
+        yield
+    finally:
+        set_algorithm(previous)
+
+
+def choices():
+    """The measured choice for each shape seen so far: {key: algorithm name}."""
+    return dict(_choices)
+
+
+def applicable(name, stride, dilation, groups):
+    if name == "gemm_batched":
+        return True
+    if groups != 1:
+        return False
+    if name == "fft":
+        return tuple(stride) == (1, 1) and tuple(dilation) == (1, 1)
+    return True
+
+
+def make(name, x, weight, stride, padding, dilation, groups):
+    """The algorithm object for this convolution (it holds what backward needs)."""
+    if name == "gemm_batched":
+        return BatchedGemmConv(x, weight, stride, padding, dilation, groups)
+    if name == "fft":
+        return FFTConv(x, weight, padding)
+    return GemmConv(x, weight, stride, padding, dilation)
+
+
+def _flops(x_shape, w_shape, padding):
+    n, _, h, w = x_shape
+    o, cg, kh, kw = w_shape
+    (top, bottom), (left, right) = padding
+    return 2.0 * n * o * cg * kh * kw * max(h + top + bottom - kh + 1, 1) * \
+        max(w + left + right - kw + 1, 1)
+
+
+def _time(name, x, weight, stride, padding, dilation, groups, backward, need_input, repeats=3):
+    best = float("inf")
+    for _ in range(repeats + 1):  # the first run warms caches and buffer pools up
+        start = time.perf_counter()
+        conv = make(name, x, weight, stride, padding, dilation, groups)
+        y = conv.forward()
+        if backward:
+            conv.backward(y, need_input=need_input, need_weight=True)
+        else:
+            release = getattr(conv, "release", None)
+            if release:
+                release()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def choose(x_shape, weight_shape, dtype, stride, padding, dilation, groups, backward,
+           need_input=True):
+    """The algorithm to use for this convolution (measured once per shape)."""
+    if _forced is not None:
+        if not applicable(_forced, stride, dilation, groups):
+            return "gemm_batched"
+        return _forced
+    key = (tuple(x_shape), tuple(weight_shape), np.dtype(dtype).str, tuple(stride),
+           tuple(map(tuple, padding)), tuple(dilation), groups, backward, need_input)
+    name = _choices.get(key)
+    if name is None:
+        candidates = [a for a in ALGORITHMS if applicable(a, stride, dilation, groups)]
+        if _flops(x_shape, weight_shape, padding) < MIN_MEASURED_FLOPS or len(candidates) == 1:
+            name = "gemm_batched"
+        else:
+            rng = np.random.default_rng(0)
+            x = rng.standard_normal(x_shape).astype(dtype)
+            w = rng.standard_normal(weight_shape).astype(dtype)
+            timings = {a: _time(a, x, w, stride, padding, dilation, groups, backward, need_input)
+                       for a in candidates}
+            name = min(timings, key=timings.get)
+        _choices[key] = name
+    return name

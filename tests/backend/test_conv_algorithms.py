@@ -1,0 +1,91 @@
+"""Every convolution algorithm equals the direct reference; the per-shape choice works."""
+import numpy as np
+import pytest
+import torch
+
+import layerwise as lw
+from layerwise.backend import conv_select
+from layerwise.backend.conv import conv2d_direct, conv2d_direct_backward
+from tests.backend.test_conv import CONFIGS, _operands
+from tests.helpers import assert_gradcheck, assert_matches_torch, random
+
+
+def _cases():
+    for name, config in CONFIGS.items():
+        (_, _, _, _, _, groups), stride, dilation = config, config[2], config[4]
+        for algorithm in conv_select.ALGORITHMS:
+            if conv_select.applicable(algorithm, stride, dilation, groups):
+                yield name, algorithm
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("config,algorithm", list(_cases()))
+def test_algorithm_matches_direct_forward_and_backward(config, algorithm, dtype):
+    x, weight, bias, geometry = _operands(CONFIGS[config], dtype)
+    tol = dict(rtol=1e-9, atol=1e-10) if dtype == np.float64 else dict(rtol=2e-5, atol=2e-5)
+    conv = conv_select.make(algorithm, x, weight, geometry["stride"], geometry["padding"],
+                            geometry["dilation"], geometry["groups"])
+    y = conv.forward(bias)
+    assert y.dtype == dtype and y.flags.c_contiguous
+    np.testing.assert_allclose(y, conv2d_direct(x, weight, bias, **geometry), **tol)
+    g = random(*y.shape, seed=4, dtype=dtype)
+    grad_x, grad_w = conv.backward(g)
+    ref_x, ref_w, _ = conv2d_direct_backward(x, weight, g, **geometry)
+    assert grad_x.dtype == dtype and grad_w.dtype == dtype
+    np.testing.assert_allclose(grad_x, ref_x, **tol)
+    np.testing.assert_allclose(grad_w, ref_w, **tol)
+    conv.release()
+
+
+@pytest.mark.parametrize("algorithm", conv_select.ALGORITHMS)
+def test_each_algorithm_through_the_op_matches_torch_and_gradcheck(algorithm):
+    x, w, b = random(2, 3, 7, 6, seed=1), random(4, 3, 3, 3, seed=2), random(4, seed=3)
+    with conv_select.algorithm(algorithm):
+        assert_matches_torch(lambda *t: lw.nn.functional.conv2d(*t, padding=1),
+                             lambda *t: torch.nn.functional.conv2d(*t, padding=1), x, w, b)
+        assert_gradcheck(lambda *t: lw.nn.functional.conv2d(*t, padding=(2, 1)), x, w, b)
+
+
+def test_backward_only_what_is_needed():
+    x, w = random(2, 3, 9, 9, seed=1), random(4, 3, 5, 5, seed=2)
+    for algorithm in conv_select.ALGORITHMS:
+        conv = conv_select.make(algorithm, x, w, (1, 1), ((2, 2), (2, 2)), (1, 1), 1)
+        y = conv.forward()
+        grad_x, grad_w = conv.backward(y, need_input=False)
+        assert grad_x is None and grad_w.shape == w.shape
+        conv.release()
+
+
+def test_auto_measures_once_per_shape_and_remembers(monkeypatch):
+    monkeypatch.setattr(conv_select, "_forced", None)
+    monkeypatch.setattr(conv_select, "_choices", {})
+    monkeypatch.setattr(conv_select, "MIN_MEASURED_FLOPS", 0)
+    calls = []
+    original = conv_select._time
+    monkeypatch.setattr(conv_select, "_time", lambda name, *a, **k: calls.append(name) or
+                        original(name, *a, **k))
+    x = lw.tensor(random(2, 3, 10, 10), requires_grad=True)
+    conv = lw.nn.Conv2d(3, 4, 5, padding=2)
+    for _ in range(3):
+        conv(x).sum().backward()
+    assert sorted(calls) == sorted(conv_select.ALGORITHMS)  # each timed once, then cached
+    (key, choice), = conv_select.choices().items()
+    assert choice in conv_select.ALGORITHMS and key[0] == (2, 3, 10, 10)
+    with lw.no_grad():
+        conv(x)   # inference is a different workload: measured separately
+    assert len(conv_select.choices()) == 2
+
+
+def test_strided_or_dilated_convolutions_never_use_fft():
+    assert not conv_select.applicable("fft", (2, 2), (1, 1), 1)
+    assert not conv_select.applicable("fft", (1, 1), (2, 2), 1)
+    assert not conv_select.applicable("gemm", (1, 1), (1, 1), 2)
+    with conv_select.algorithm("fft"):
+        choice = conv_select.choose((1, 2, 8, 8), (2, 2, 3, 3), np.float32, (2, 2),
+                                    ((0, 0), (0, 0)), (1, 1), 1, True)
+    assert choice == "gemm_batched"
+
+
+def test_unknown_algorithm_is_a_clear_error():
+    with pytest.raises(ValueError, match="unknown convolution algorithm 'winograd'"):
+        conv_select.set_algorithm("winograd")
