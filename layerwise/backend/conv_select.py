@@ -5,7 +5,9 @@ Three implementations compute the same convolution:
 - ``"gemm"``: channel-major im2col and three large GEMMs (``conv_gemm.GemmConv``);
 - ``"gemm_batched"``: batch-major im2col, one GEMM per image (``conv.BatchedGemmConv``);
   the only one supporting groups;
-- ``"fft"``: the convolution theorem (``conv_fft.FFTConv``); stride 1, no dilation.
+- ``"fft"``: the convolution theorem with FFT calls (``conv_fft.FFTConv``);
+- ``"dft"``: the convolution theorem with the transforms as matrix products
+  (``conv_dft.DFTConv``), faster on small images; both stride 1, no dilation.
 
 With the default ``"auto"``, the first time a shape (input, weight, stride,
 padding, dilation, groups, dtype, whether a backward pass follows) is seen, every
@@ -22,10 +24,11 @@ import time
 import numpy as np
 
 from .conv import BatchedGemmConv
+from .conv_dft import DFTConv
 from .conv_fft import FFTConv
 from .conv_gemm import GemmConv
 
-ALGORITHMS = ("gemm", "gemm_batched", "fft")
+ALGORITHMS = ("gemm", "gemm_batched", "fft", "dft")
 MIN_MEASURED_FLOPS = 30e6      # forward flops below which measuring costs more than it saves
 
 _forced = os.environ.get("LAYERWISE_CONV_ALGORITHM") or None
@@ -62,7 +65,7 @@ def applicable(name, stride, dilation, groups):
         return True
     if groups != 1:
         return False
-    if name == "fft":
+    if name in ("fft", "dft"):
         return tuple(stride) == (1, 1) and tuple(dilation) == (1, 1)
     return True
 
@@ -73,6 +76,8 @@ def make(name, x, weight, stride, padding, dilation, groups):
         return BatchedGemmConv(x, weight, stride, padding, dilation, groups)
     if name == "fft":
         return FFTConv(x, weight, padding)
+    if name == "dft":
+        return DFTConv(x, weight, padding)
     return GemmConv(x, weight, stride, padding, dilation)
 
 

@@ -79,6 +79,7 @@ def test_auto_measures_once_per_shape_and_remembers(monkeypatch):
 def test_strided_or_dilated_convolutions_never_use_fft():
     assert not conv_select.applicable("fft", (2, 2), (1, 1), 1)
     assert not conv_select.applicable("fft", (1, 1), (2, 2), 1)
+    assert not conv_select.applicable("dft", (2, 1), (1, 1), 1)
     assert not conv_select.applicable("gemm", (1, 1), (1, 1), 2)
     with conv_select.algorithm("fft"):
         choice = conv_select.choose((1, 2, 8, 8), (2, 2, 3, 3), np.float32, (2, 2),
