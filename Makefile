@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 EPOCHS ?= 5
 DATASET_DIR := /usr/share/datasets/fashion-mnist
 
-.PHONY: train test install install-test dataset clean
+.PHONY: train test install install-test dataset chromium clean
 
 $(VENV)/.base: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,12 +28,21 @@ dataset:
 	  else sudo apt-get install -y -q dataset-fashion-mnist >/dev/null; fi; \
 	fi
 
+## chromium: the headless browser the HTML report test renders with (Debian's package)
+chromium:
+	@if [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "installing Chromium (apt-get install chromium) for the HTML report test"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get install -y -q chromium >/dev/null || \
+	  { $$SUDO apt-get update -q >/dev/null && $$SUDO apt-get install -y -q chromium >/dev/null; }; \
+	fi
+
 ## train: the main job: seed003-cnn on Fashion-MNIST with a progress bar, then test accuracy and plots
 train: $(VENV)/.base dataset
 	$(PY) -m layerwise train --model seed003-cnn --dataset fashion-mnist --epochs $(EPOCHS)
 
 ## test: the whole suite (parity tests against torch 2.13.0 included)
-test: $(VENV)/.test
+test: $(VENV)/.test chromium
 	$(PY) -m pytest
 
 clean:

@@ -9,11 +9,15 @@ Three implementations compute the same convolution:
 - ``"dft"``: the convolution theorem with the transforms as matrix products
   (``conv_dft.DFTConv``), faster on small images; both stride 1, no dilation.
 
-With the default ``"auto"``, the first time a shape (input, weight, stride,
-padding, dilation, groups, dtype, whether a backward pass follows) is seen, every
-applicable algorithm is timed on random data of that shape (forward, plus backward
-when training) and the fastest is remembered for the rest of the process. Small
-problems skip the measurement and use ``"gemm_batched"``. Override with
+With the default ``"auto"``, a shape (input, weight, stride, padding, dilation,
+groups, dtype, whether a backward pass follows) seen for the first time gets a
+default without measuring (``"gemm_batched"``), so one-off forward passes stay
+cheap; when the same shape comes back (a training loop), every applicable
+algorithm is timed on random data of that shape (forward, plus backward when
+training) and the fastest is remembered for the rest of the process. Small
+problems never measure; the frequency methods are only tried for kernels of at
+least 3x3 (and the matrix DFT only on grids up to 64x64, past which its dense
+transforms lose to an FFT). Override with
 ``set_algorithm(name)``, the ``algorithm(name)`` context manager, or the environment
 variable ``LAYERWISE_CONV_ALGORITHM``; ``choices()`` shows what was picked.
 """
@@ -30,9 +34,12 @@ from .conv_gemm import GemmConv
 
 ALGORITHMS = ("gemm", "gemm_batched", "fft", "dft")
 MIN_MEASURED_FLOPS = 30e6      # forward flops below which measuring costs more than it saves
+MAX_DFT_GRID = 64
+DEFAULT = "gemm_batched"
 
 _forced = os.environ.get("LAYERWISE_CONV_ALGORITHM") or None
 _choices = {}
+_seen = set()
 
 
 def set_algorithm(name):
@@ -67,6 +74,18 @@ def applicable(name, stride, dilation, groups):
         return False
     if name in ("fft", "dft"):
         return tuple(stride) == (1, 1) and tuple(dilation) == (1, 1)
+    return True
+
+
+def _worth_trying(name, x_shape, weight_shape, padding):
+    """Skip candidates that cannot win: frequency methods for tiny kernels, DFT on big grids."""
+    if name not in ("fft", "dft"):
+        return True
+    if min(weight_shape[2:]) < 3:
+        return False
+    if name == "dft":
+        grid = [size + before + after for size, (before, after) in zip(x_shape[2:], padding)]
+        return max(grid) <= MAX_DFT_GRID
     return True
 
 
@@ -116,9 +135,13 @@ def choose(x_shape, weight_shape, dtype, stride, padding, dilation, groups, back
            tuple(map(tuple, padding)), tuple(dilation), groups, backward, need_input)
     name = _choices.get(key)
     if name is None:
-        candidates = [a for a in ALGORITHMS if applicable(a, stride, dilation, groups)]
+        candidates = [a for a in ALGORITHMS if applicable(a, stride, dilation, groups)
+                      and _worth_trying(a, x_shape, weight_shape, padding)]
         if _flops(x_shape, weight_shape, padding) < MIN_MEASURED_FLOPS or len(candidates) == 1:
-            name = "gemm_batched"
+            name = DEFAULT
+        elif key not in _seen:    # first sighting: default now, measure if it comes back
+            _seen.add(key)
+            return DEFAULT
         else:
             rng = np.random.default_rng(0)
             x = rng.standard_normal(x_shape).astype(dtype)

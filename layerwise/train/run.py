@@ -157,7 +157,8 @@ def _default_run_dir(config):
 
 
 def write_outputs(run_dir, model, test_set, history, config, test, wall_seconds):
-    """Curves, confusion matrix and a results.json in ``run_dir``; returns a readable summary."""
+    """Curves, confusion matrix, results.json and report.html in ``run_dir``; returns a
+    readable summary."""
     from ..viz import plot_confusion_matrix, plot_history
 
     logits = predict(model, test_set.images, batch_size=512)
@@ -172,6 +173,11 @@ def write_outputs(run_dir, model, test_set, history, config, test, wall_seconds)
                "wall_seconds": wall_seconds, "epochs": len(history.get("loss", [])),
                "config": config}
     (run_dir / "results.json").write_text(json.dumps(results, indent=2))
+    try:  # the run's results are saved already: a failing report must not hide them
+        from ..viz.report import write_report
+        report = write_report(run_dir, model, config, test_set, logits, history)
+    except Exception as err:  # noqa: BLE001
+        report = f"not written ({type(err).__name__}: {err}); try `layerwise report {run_dir}`"
     lines = [f"\nTest accuracy: {test['accuracy']:.2%}  (loss {test['loss']:.4f}, "
              f"{len(test_set):,} test images, trained in {wall_seconds:.0f} s)",
              "Per class: " + ", ".join(f"{c} {a:.0%}" for c, a in
@@ -180,5 +186,6 @@ def write_outputs(run_dir, model, test_set, history, config, test, wall_seconds)
              f"  checkpoints: {run_dir / 'best.safetensors'}, {run_dir / 'last.safetensors'}",
              f"  curves:      {run_dir / 'curves.png'}",
              f"  confusion:   {run_dir / 'confusion_matrix.png'}",
-             f"  history:     {run_dir / 'history.csv'}"]
+             f"  history:     {run_dir / 'history.csv'}",
+             f"  report:      {report}"]
     return "\n".join(lines)

@@ -1,4 +1,6 @@
 """Training curves: loss and accuracy per epoch, training beside validation."""
+from matplotlib.ticker import MaxNLocator
+
 from .plotting import plt, save
 
 
@@ -13,6 +15,7 @@ def plot_history(history, path, title="Training curves"):
             if values:
                 ax.plot(epochs[:len(values)], values, style, label=name, markersize=4)
         ax.set_xlabel("Epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_ylabel(label)
         ax.set_title(label)
         ax.grid(alpha=0.3)

@@ -59,6 +59,7 @@ def test_backward_only_what_is_needed():
 def test_auto_measures_once_per_shape_and_remembers(monkeypatch):
     monkeypatch.setattr(conv_select, "_forced", None)
     monkeypatch.setattr(conv_select, "_choices", {})
+    monkeypatch.setattr(conv_select, "_seen", set())
     monkeypatch.setattr(conv_select, "MIN_MEASURED_FLOPS", 0)
     calls = []
     original = conv_select._time
@@ -66,6 +67,8 @@ def test_auto_measures_once_per_shape_and_remembers(monkeypatch):
                         original(name, *a, **k))
     x = lw.tensor(random(2, 3, 10, 10), requires_grad=True)
     conv = lw.nn.Conv2d(3, 4, 5, padding=2)
+    conv(x).sum().backward()
+    assert calls == [] and not conv_select.choices()   # first sighting: a default, no timing
     for _ in range(3):
         conv(x).sum().backward()
     assert sorted(calls) == sorted(conv_select.ALGORITHMS)  # each timed once, then cached
@@ -73,7 +76,14 @@ def test_auto_measures_once_per_shape_and_remembers(monkeypatch):
     assert choice in conv_select.ALGORITHMS and key[0] == (2, 3, 10, 10)
     with lw.no_grad():
         conv(x)   # inference is a different workload: measured separately
+        conv(x)
     assert len(conv_select.choices()) == 2
+
+
+def test_frequency_methods_are_not_tried_where_they_cannot_win():
+    assert not conv_select._worth_trying("fft", (8, 16, 14, 14), (32, 16, 1, 1), ((0, 0), (0, 0)))
+    assert not conv_select._worth_trying("dft", (8, 3, 224, 224), (64, 3, 7, 7), ((3, 3), (3, 3)))
+    assert conv_select._worth_trying("dft", (64, 32, 14, 14), (64, 32, 5, 5), ((2, 2), (2, 2)))
 
 
 def test_strided_or_dilated_convolutions_never_use_fft():
