@@ -45,7 +45,7 @@ def atomic_write_bytes(path, data):
 
 def _as_array(value):
     array = value.data if isinstance(value, Tensor) else np.asarray(value)
-    return np.ascontiguousarray(array)
+    return np.asarray(array, order="C")  # (ascontiguousarray would turn 0-d into (1,))
 
 
 def save_file(tensors, path, metadata=None):

@@ -159,3 +159,25 @@ class LayerNorm(Module):
     def extra_repr(self):
         return (f"{self.normalized_shape}, eps={self.eps}, "
                 f"elementwise_affine={self.elementwise_affine}")
+
+
+__all__ += ["LocalResponseNorm"]
+
+
+class LocalResponseNorm(Module):
+    """Local response normalization across channels (AlexNet, ZF Net):
+    b_c = a_c / (k + α/n Σ_{c' near c} a_{c'}²)^β over ``size`` = n neighbouring channels.
+
+    No parameters. Input (N, C, ...) with at least 3 dimensions; output of the same shape.
+    AlexNet's constants are size=5, alpha=1e-4, beta=0.75, k=2.
+    """
+
+    def __init__(self, size, alpha=1e-4, beta=0.75, k=1.0):
+        super().__init__()
+        self.size, self.alpha, self.beta, self.k = size, alpha, beta, k
+
+    def forward(self, input):
+        return F.local_response_norm(input, self.size, self.alpha, self.beta, self.k)
+
+    def extra_repr(self):
+        return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"

@@ -245,3 +245,79 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     _check_affine("layer_norm", "weight", weight, normalized_shape, x)
     _check_affine("layer_norm", "bias", bias, normalized_shape, x)
     return LayerNorm.apply(input, weight, bias, normalized_ndim=k, eps=float(eps))
+
+
+# ------------------------------------------------------------------ local response norm
+__all__ += ["local_response_norm"]
+
+
+def _channel_window_sum(a, before, after):
+    """s[:, c] = Σ a[:, j] for j in [c - before, c + after] ∩ [0, C): a sum of
+    ``before + after + 1`` shifted copies of the zero-padded array (no per-pixel loop)."""
+    channels = a.shape[1]
+    widths = [(0, 0)] * a.ndim
+    widths[1] = (before, after)
+    padded = np.pad(a, widths)
+    total = padded[:, 0:channels].copy()
+    for shift in range(1, before + after + 1):
+        total += padded[:, shift:shift + channels]
+    return total
+
+
+class LocalResponseNormalization(Function):
+    """Local response normalization across channels (Krizhevsky et al., 2012, §3.3):
+
+        d_c = k + (α / n) Σ_{c' ∈ W(c)} a_{c'}²,    b_c = a_c / d_c^β,
+
+    W(c) = [c - ⌊n/2⌋, c + ⌊(n-1)/2⌋] clipped to the channels (zero padding), and the
+    sum is divided by the window size n as in PyTorch (and Caffe): PyTorch's
+    ``F.local_response_norm`` computes exactly this (an average pool of a² over n
+    channels). The paper writes α without the 1/n.
+    Backward, with j running over the channels whose window holds i:
+
+        dL/da_i = g_i / d_i^β - (2αβ/n) a_i Σ_{j: i ∈ W(j)} g_j a_j / (d_j^β d_j).
+    """
+
+    def forward(self, x, size=5, alpha=1e-4, beta=0.75, k=1.0):
+        square_sum = _channel_window_sum(x * x, size // 2, (size - 1) // 2)
+        denominator = square_sum
+        denominator *= x.dtype.type(alpha / size)
+        denominator += x.dtype.type(k)
+        powered = np.power(denominator, x.dtype.type(beta))
+        out = x / powered
+        if self.needs_input_grad[0]:
+            self.x, self.denominator, self.powered = x, denominator, powered
+            self.size, self.alpha, self.beta = size, alpha, beta
+        return out
+
+    def backward(self, g):
+        x, size = self.x, self.size
+        grad = g / self.powered
+        weighted = grad * x
+        weighted /= self.denominator                    # g_j a_j / (d_j^β d_j)
+        spread = _channel_window_sum(weighted, (size - 1) // 2, size // 2)
+        spread *= x
+        spread *= x.dtype.type(2.0 * self.alpha * self.beta / size)
+        grad -= spread
+        return grad
+
+
+def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
+    """Normalize each value by the energy of its ``size`` neighbouring channels:
+    b_c = a_c / (k + α/n Σ_{c'} a_{c'}²)^β (see :class:`LocalResponseNormalization`).
+
+    input: (N, C, ...) with at least 3 dimensions, like PyTorch's.
+    """
+    x = input.data
+    if x.ndim < 3:
+        raise ValueError(f"local_response_norm: expected 3D or higher dimensionality input "
+                         f"(N, C, ...), got input of shape {tuple(x.shape)}")
+    if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 1:
+        raise ValueError(f"local_response_norm: size must be a positive integer, got {size!r}")
+    if x.dtype.kind != "f":
+        raise RuntimeError(f"local_response_norm: expected a floating point input, got dtype "
+                           f"{x.dtype}")
+    if x.size == 0:
+        return input
+    return LocalResponseNormalization.apply(input, size=int(size), alpha=float(alpha),
+                                            beta=float(beta), k=float(k))
