@@ -24,6 +24,9 @@ Rules every subclass follows:
 from .grad_mode import is_grad_enabled
 
 
+_NO_GRADS = {n: (False,) * n for n in range(8)}
+
+
 class Function:
     """Base class of every differentiable operation (a node of the graph)."""
 
@@ -43,9 +46,13 @@ class Function:
     def apply(cls, *inputs, **params):
         """Run the operation on tensors; record it in the graph when needed."""
         fn = cls()
-        needs = tuple(t is not None and t.requires_grad for t in inputs)
-        record = is_grad_enabled() and any(needs)
-        fn.needs_input_grad = needs if record else (False,) * len(inputs)
+        if is_grad_enabled():
+            needs = tuple([t is not None and t.requires_grad for t in inputs])
+            record = True in needs
+        else:
+            record = False
+        fn.needs_input_grad = needs if record else _NO_GRADS.get(len(inputs)) or \
+            (False,) * len(inputs)
         out = fn.forward(*[None if t is None else t.data for t in inputs], **params)
         if record:
             fn.inputs = inputs

@@ -7,12 +7,16 @@ optimizer updates and metric computations run that way.
 import functools
 import threading
 
-_state = threading.local()
+class _State(threading.local):
+    enabled = True   # every thread starts with recording on, like PyTorch
+
+
+_state = _State()
 
 
 def is_grad_enabled():
     """True when operations record the graph for backpropagation."""
-    return getattr(_state, "enabled", True)
+    return _state.enabled
 
 
 def _set_enabled(flag):

@@ -28,6 +28,8 @@ import threading
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from . import buffers
+
 __all__ = ["conv_output_size", "pad2d", "im2col", "col2im", "conv2d_direct",
            "conv2d_direct_backward", "conv2d_gemm", "conv2d_gemm_backward_input",
            "conv2d_gemm_backward_weight", "workspace", "release_workspace"]
@@ -299,26 +301,59 @@ def conv2d_gemm_backward_weight(x, grad_output, weight_shape, stride=(1, 1),
 class BatchedGemmConv:
     """One convolution by batch-major im2col: one product per image (and group).
 
-    The NCHW output needs no transpose; the columns are rebuilt for the weight
-    gradient instead of being kept (they are kh·kw times the input's size).
+    The NCHW output needs no transpose. The columns built for the forward pass are
+    kept (in a pooled buffer) for the weight gradient when its per-image product is
+    the cheaper layout, and given back when the graph is released.
     """
 
     def __init__(self, x, weight, stride, padding, dilation, groups=1):
         self.x, self.weight = x, weight
         self.geometry = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
+        _, self.kernel, self.out_size = _geometry(x.shape, weight.shape, stride, padding,
+                                                  dilation)
+        pointwise = _is_pointwise(self.kernel, stride, padding)
+        x_pad = pad2d(x, padding)
+        n, c = x.shape[:2]
+        if pointwise:
+            self.cols, self.pooled = x_pad.reshape(n, c, -1), False
+        else:
+            shape = (n, c * self.kernel[0] * self.kernel[1],
+                     self.out_size[0] * self.out_size[1])
+            self.cols, self.pooled = buffers.take(shape, x.dtype), True
+            im2col(x_pad, self.kernel, stride, dilation, out=self.cols)
 
     def forward(self, bias=None):
-        return conv2d_gemm(self.x, self.weight, bias, **self.geometry)
+        n, (o, cg) = self.x.shape[0], self.weight.shape[:2]
+        groups = self.geometry["groups"]
+        rows = cg * self.kernel[0] * self.kernel[1]
+        y = np.empty((n, o) + self.out_size, self.x.dtype)
+        np.matmul(self.weight.reshape(groups, o // groups, rows),
+                  self.cols.reshape(n, groups, rows, -1),
+                  out=y.reshape(n, groups, o // groups, -1))
+        if bias is not None:
+            y += bias[:, None, None]
+        return y
 
     def backward(self, grad_output, need_input=True, need_weight=True):
         grad_x = grad_w = None
         if need_weight:
-            grad_w = conv2d_gemm_backward_weight(self.x, grad_output, self.weight.shape,
-                                                 **self.geometry)
+            o, cg = self.weight.shape[:2]
+            groups, pixels = self.geometry["groups"], self.out_size[0] * self.out_size[1]
+            if o * 8 <= pixels:   # per-image products on the kept columns, summed over N
+                n, rows = self.x.shape[0], cg * self.kernel[0] * self.kernel[1]
+                grad_w = np.empty(self.weight.shape, self.x.dtype)
+                g = grad_output.reshape(n, groups, o // groups, pixels)
+                np.sum(np.matmul(g, self.cols.reshape(n, groups, rows, pixels).swapaxes(-1, -2)),
+                       axis=0, out=grad_w.reshape(groups, o // groups, rows))
+            else:
+                grad_w = conv2d_gemm_backward_weight(self.x, grad_output, self.weight.shape,
+                                                     **self.geometry)
         if need_input:
             grad_x = conv2d_gemm_backward_input(grad_output, self.weight, self.x.shape,
                                                 **self.geometry)
         return grad_x, grad_w
 
     def release(self):
-        self.x = self.weight = None
+        if self.pooled:
+            buffers.give(self.cols)
+        self.x = self.weight = self.cols = None

@@ -12,12 +12,13 @@ Three implementations compute the same convolution:
 With the default ``"auto"``, a shape (input, weight, stride, padding, dilation,
 groups, dtype, whether a backward pass follows) seen for the first time gets a
 default without measuring (``"gemm_batched"``), so one-off forward passes stay
-cheap; when the same shape comes back (a training loop), every applicable
-algorithm is timed on random data of that shape (forward, plus backward when
+cheap; when the same shape comes back in training (or often enough in inference:
+``INFERENCE_SIGHTINGS`` times, an evaluation loop rather than one deep network
+repeating a layer shape), every applicable algorithm is timed on random data of that shape (forward, plus backward when
 training) and the fastest is remembered for the rest of the process. Small
 problems never measure; the frequency methods are only tried for kernels of at
-least 3x3 (and the matrix DFT only on grids up to 64x64, past which its dense
-transforms lose to an FFT). Override with
+least 3x3 on grids up to 64x64 (beyond, the per-frequency products and the dense
+DFT matrices cost more than they save). Override with
 ``set_algorithm(name)``, the ``algorithm(name)`` context manager, or the environment
 variable ``LAYERWISE_CONV_ALGORITHM``; ``choices()`` shows what was picked.
 """
@@ -34,12 +35,13 @@ from .conv_gemm import GemmConv
 
 ALGORITHMS = ("gemm", "gemm_batched", "fft", "dft")
 MIN_MEASURED_FLOPS = 30e6      # forward flops below which measuring costs more than it saves
-MAX_DFT_GRID = 64
+MAX_FREQUENCY_GRID = 64
+INFERENCE_SIGHTINGS = 8
 DEFAULT = "gemm_batched"
 
 _forced = os.environ.get("LAYERWISE_CONV_ALGORITHM") or None
 _choices = {}
-_seen = set()
+_sightings = {}
 
 
 def set_algorithm(name):
@@ -83,10 +85,8 @@ def _worth_trying(name, x_shape, weight_shape, padding):
         return True
     if min(weight_shape[2:]) < 3:
         return False
-    if name == "dft":
-        grid = [size + before + after for size, (before, after) in zip(x_shape[2:], padding)]
-        return max(grid) <= MAX_DFT_GRID
-    return True
+    grid = [size + before + after for size, (before, after) in zip(x_shape[2:], padding)]
+    return max(grid) <= MAX_FREQUENCY_GRID
 
 
 def make(name, x, weight, stride, padding, dilation, groups):
@@ -134,20 +134,21 @@ def choose(x_shape, weight_shape, dtype, stride, padding, dilation, groups, back
     key = (tuple(x_shape), tuple(weight_shape), np.dtype(dtype).str, tuple(stride),
            tuple(map(tuple, padding)), tuple(dilation), groups, backward, need_input)
     name = _choices.get(key)
-    if name is None:
-        candidates = [a for a in ALGORITHMS if applicable(a, stride, dilation, groups)
-                      and _worth_trying(a, x_shape, weight_shape, padding)]
-        if _flops(x_shape, weight_shape, padding) < MIN_MEASURED_FLOPS or len(candidates) == 1:
-            name = DEFAULT
-        elif key not in _seen:    # first sighting: default now, measure if it comes back
-            _seen.add(key)
-            return DEFAULT
-        else:
-            rng = np.random.default_rng(0)
-            x = rng.standard_normal(x_shape).astype(dtype)
-            w = rng.standard_normal(weight_shape).astype(dtype)
-            timings = {a: _time(a, x, w, stride, padding, dilation, groups, backward, need_input)
-                       for a in candidates}
-            name = min(timings, key=timings.get)
-        _choices[key] = name
+    if name is not None:
+        return name
+    candidates = [a for a in ALGORITHMS if applicable(a, stride, dilation, groups)
+                  and _worth_trying(a, x_shape, weight_shape, padding)]
+    if _flops(x_shape, weight_shape, padding) < MIN_MEASURED_FLOPS or len(candidates) == 1:
+        name = DEFAULT
+    else:
+        seen = _sightings[key] = _sightings.get(key, 0) + 1
+        if seen < (2 if backward else INFERENCE_SIGHTINGS):
+            return DEFAULT   # not (yet) a repeated workload: no timing
+        rng = np.random.default_rng(0)
+        x = rng.standard_normal(x_shape).astype(dtype)
+        w = rng.standard_normal(weight_shape).astype(dtype)
+        timings = {a: _time(a, x, w, stride, padding, dilation, groups, backward, need_input)
+                   for a in candidates}
+        name = min(timings, key=timings.get)
+    _choices[key] = name
     return name

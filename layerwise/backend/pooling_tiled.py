@@ -48,8 +48,10 @@ def max_forward(x, kernel_size):
         np.copyto(best, x[a:b, :, 0::kh, 0::kw])
         for k, (p, q) in enumerate(offsets[1:], start=1):
             view = x[a:b, :, p::kh, q::kw]
-            better = view > best
-            np.copyto(where, k, where=better)
+            better = (view > best).view(np.uint8)          # 1 where offset k wins
+            if k > 1:
+                better *= k
+            np.maximum(where, better, out=where)           # offsets grow: max keeps the last win
             np.maximum(best, view, out=best)
 
     _batched(work, x)

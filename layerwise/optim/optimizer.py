@@ -274,19 +274,29 @@ def unflatten_state_dict(arrays, metadata, prefix="state."):
 
 
 # ------------------------------------------------------------------ helpers
-def update_in_chunks(update, arrays, **hyper):
-    """Run ``update(*arrays, **hyper)`` on matching slices of the flattened arrays, in parallel.
+CACHE_BLOCK = 1 << 17   # elements per block: a block's arrays stay in cache (measured best)
 
-    The first array is the parameter (updated in place); all arrays have its shape.
+
+def update_in_chunks(update, arrays, **hyper):
+    """Run ``update(*arrays, **hyper)`` on matching slices of the flattened arrays.
+
+    The slices are split across threads, and each thread walks its range in blocks
+    of ``CACHE_BLOCK`` elements, so the dozen elementwise passes of an update read
+    and write cache instead of main memory (what a fused kernel achieves).
     Arrays that are not contiguous are updated in one piece.
     """
     if not all(a.flags.c_contiguous for a in arrays):
         update(*arrays, **hyper)
         return
     flat = [a.reshape(-1) for a in arrays]
+
+    def work(start, stop):
+        for a in range(start, stop, CACHE_BLOCK):
+            b = min(a + CACHE_BLOCK, stop)
+            update(*[f[a:b] for f in flat], **hyper)
+
     # an update is ~10-15 passes over the arrays: threads pay off on smaller sizes
-    for_each_chunk(lambda a, b: update(*[f[a:b] for f in flat], **hyper), flat[0].size,
-                   min_size=1 << 14)
+    for_each_chunk(work, flat[0].size, min_size=1 << 14)
 
 
 def check_hyperparameter(value, message, low=0.0, high=None, high_inclusive=False):

@@ -59,7 +59,7 @@ def test_backward_only_what_is_needed():
 def test_auto_measures_once_per_shape_and_remembers(monkeypatch):
     monkeypatch.setattr(conv_select, "_forced", None)
     monkeypatch.setattr(conv_select, "_choices", {})
-    monkeypatch.setattr(conv_select, "_seen", set())
+    monkeypatch.setattr(conv_select, "_sightings", {})
     monkeypatch.setattr(conv_select, "MIN_MEASURED_FLOPS", 0)
     calls = []
     original = conv_select._time
@@ -74,8 +74,10 @@ def test_auto_measures_once_per_shape_and_remembers(monkeypatch):
     assert sorted(calls) == sorted(conv_select.ALGORITHMS)  # each timed once, then cached
     (key, choice), = conv_select.choices().items()
     assert choice in conv_select.ALGORITHMS and key[0] == (2, 3, 10, 10)
-    with lw.no_grad():
-        conv(x)   # inference is a different workload: measured separately
+    with lw.no_grad():   # inference is a different workload, measured once it repeats
+        for _ in range(conv_select.INFERENCE_SIGHTINGS - 1):
+            conv(x)
+        assert len(conv_select.choices()) == 1
         conv(x)
     assert len(conv_select.choices()) == 2
 
@@ -83,6 +85,7 @@ def test_auto_measures_once_per_shape_and_remembers(monkeypatch):
 def test_frequency_methods_are_not_tried_where_they_cannot_win():
     assert not conv_select._worth_trying("fft", (8, 16, 14, 14), (32, 16, 1, 1), ((0, 0), (0, 0)))
     assert not conv_select._worth_trying("dft", (8, 3, 224, 224), (64, 3, 7, 7), ((3, 3), (3, 3)))
+    assert not conv_select._worth_trying("fft", (8, 64, 112, 112), (64, 64, 3, 3), ((1, 1), (1, 1)))
     assert conv_select._worth_trying("dft", (64, 32, 14, 14), (64, 32, 5, 5), ((2, 2), (2, 2)))
 
 

@@ -4,6 +4,8 @@ None of them changes a value; backward moves each gradient back to where its val
 came from (the inverse reshape or permutation, a scatter for indexing, a split for
 concatenation, a sum for expansion).
 """
+import math
+
 import numpy as np
 
 from ...backend.broadcast import normalize_dims, unbroadcast
@@ -163,11 +165,13 @@ def _raw_index(index):
 def reshape(x, shape):
     shape = tuple(int(s) for s in shape)
     size = x.data.size
-    if shape.count(-1) == 1:
-        known = int(np.prod([s for s in shape if s != -1]))
+    if shape == x.data.shape:
+        return Reshape.apply(x, shape=shape)
+    if -1 in shape and shape.count(-1) == 1:
+        known = math.prod(s for s in shape if s != -1)
         if known and size % known == 0:
             shape = tuple(size // known if s == -1 else s for s in shape)
-    if shape.count(-1) or int(np.prod(shape)) != size:
+    if -1 in shape or math.prod(shape) != size:
         raise RuntimeError(f"shape {list(shape)} is invalid for input of size {size} "
                            f"(shape {tuple(x.shape)})")
     return Reshape.apply(x, shape=shape)
@@ -178,7 +182,7 @@ def flatten(x, start_dim=0, end_dim=-1):
     if not shape:
         return reshape(x, (1,))
     start, end = start_dim % len(shape), end_dim % len(shape)
-    new = shape[:start] + (int(np.prod(shape[start:end + 1])),) + shape[end + 1:]
+    new = shape[:start] + (math.prod(shape[start:end + 1]),) + shape[end + 1:]
     return Reshape.apply(x, shape=new)
 
 
