@@ -75,7 +75,13 @@ def _add_summary(sub):
 
 def cmd_train(args):
     from ..train.run import train_run
-    train_run(args)
+    from ..train.tasks import task_for
+    model = args.model
+    if args.resume:
+        from ..train.checkpoint import load_checkpoint
+        model = load_checkpoint(args.resume).config.get("model", model)
+    runner = task_for(model) or train_run
+    runner(args)
 
 
 def _load_for_inference(path):
