@@ -131,7 +131,7 @@ def max_pool2d_backward(grad_output, argmax, padded_shape, kernel_size, stride, 
 
 def max_pool2d_indices(argmax, kernel_size, stride, dilation, padding_before, input_width):
     """PyTorch's ``return_indices``: the flat index h·W + w of each maximum in the input."""
-    (kh, kw), (sh, sw), (dh, dw), (top, left) = kernel_size, stride, dilation, padding_before
+    (_, kw), (sh, sw), (dh, dw), (top, left) = kernel_size, stride, dilation, padding_before
     p, q = np.divmod(argmax.astype(np.int64), kw)
     rows = (np.arange(argmax.shape[2]) * sh - top)[:, None] + p * dh
     cols = (np.arange(argmax.shape[3]) * sw - left) + q * dw

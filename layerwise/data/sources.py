@@ -141,6 +141,6 @@ def locate(spec, role, root=None, download=True):
                f"{'failed: ' + download_error if download_error else 'was disabled'}.\n")
     if spec.install_hint:
         message += spec.install_hint + "\n"
-    message += (f"Or put the files in one of the directories above, or pass --data-dir DIR "
-                f"(or set LAYERWISE_DATA).")
+    message += ("Or put the files in one of the directories above, or pass --data-dir DIR "
+                "(or set LAYERWISE_DATA).")
     raise DatasetNotFoundError(message)
