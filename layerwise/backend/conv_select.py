@@ -15,7 +15,8 @@ default without measuring (``"gemm_batched"``), so one-off forward passes stay
 cheap; when the same shape comes back in training (or often enough in inference:
 ``INFERENCE_SIGHTINGS`` times, an evaluation loop rather than one deep network
 repeating a layer shape), every applicable algorithm is timed on random data of that shape (forward, plus backward when
-training) and the fastest is remembered for the rest of the process. Small
+training; at most ``MEASURE_BATCH`` images, so timing stays cheap for big evaluation
+batches) and the fastest is remembered for the rest of the process. Small
 problems never measure; the frequency methods are only tried for kernels of at
 least 3x3 on grids up to 64x64 (beyond, the per-frequency products and the dense
 DFT matrices cost more than they save). Override with
@@ -37,6 +38,7 @@ ALGORITHMS = ("gemm", "gemm_batched", "fft", "dft")
 MIN_MEASURED_FLOPS = 30e6      # forward flops below which measuring costs more than it saves
 MAX_FREQUENCY_GRID = 64
 INFERENCE_SIGHTINGS = 8
+MEASURE_BATCH = 64             # algorithms are timed on at most this many images
 DEFAULT = "gemm_batched"
 
 _forced = os.environ.get("LAYERWISE_CONV_ALGORITHM") or None
@@ -144,8 +146,9 @@ def choose(x_shape, weight_shape, dtype, stride, padding, dilation, groups, back
         seen = _sightings[key] = _sightings.get(key, 0) + 1
         if seen < (2 if backward else INFERENCE_SIGHTINGS):
             return DEFAULT   # not (yet) a repeated workload: no timing
-        rng = np.random.default_rng(0)
-        x = rng.standard_normal(x_shape).astype(dtype)
+        rng = np.random.default_rng(0)   # time on a slice of the batch: cost stays bounded
+        x = rng.standard_normal((min(x_shape[0], MEASURE_BATCH),) + tuple(x_shape[1:]))
+        x = x.astype(dtype)
         w = rng.standard_normal(weight_shape).astype(dtype)
         timings = {a: _time(a, x, w, stride, padding, dilation, groups, backward, need_input)
                    for a in candidates}
