@@ -103,3 +103,12 @@ def test_strided_or_dilated_convolutions_never_use_fft():
 def test_unknown_algorithm_is_a_clear_error():
     with pytest.raises(ValueError, match="unknown convolution algorithm 'winograd'"):
         conv_select.set_algorithm("winograd")
+
+
+def test_large_inference_batches_are_convolved_in_pieces():
+    from layerwise.nn.functional import conv as conv_module
+    x, w, b = random(conv_module.INFERENCE_CHUNK + 7, 2, 6, 6, seed=1), random(3, 2, 3, 3), random(3)
+    with lw.no_grad():
+        y = lw.nn.functional.conv2d(lw.tensor(x), lw.tensor(w), lw.tensor(b), padding=1)
+    np.testing.assert_allclose(y.numpy(), conv2d_direct(x, w, b, (1, 1), ((1, 1), (1, 1))),
+                               rtol=1e-5, atol=1e-5)

@@ -6,6 +6,8 @@ Feature-map size per axis: out = floor((W + P_before + P_after - d·(F - 1) - 1)
 the course's (W - F + 2P) / S + 1. The arithmetic (im2col + GEMM) is in
 ``layerwise.backend.conv``.
 """
+import numpy as np
+
 from ...autograd.function import Function
 from ...autograd.tensor import Tensor
 from ...backend import conv as kernels
@@ -28,9 +30,12 @@ class Convolution(Function):
                 dilation=(1, 1), groups=1):
         need_x, need_w = self.needs_input_grad[:2]
         training = need_x or need_w
-        name = conv_select.choose(x.shape, weight.shape, x.dtype, stride, padding, dilation,
-                                  groups, backward=training, need_input=need_x)
-        conv = conv_select.make(name, x, weight, stride, padding, dilation, groups)
+        geometry = (stride, padding, dilation, groups)
+        if not training and x.shape[0] > INFERENCE_CHUNK:
+            return _chunked_inference(x, weight, bias, geometry)
+        name = conv_select.choose(x.shape, weight.shape, x.dtype, *geometry,
+                                  backward=training, need_input=need_x)
+        conv = conv_select.make(name, x, weight, *geometry)
         y = conv.forward(bias)
         if training:
             self.conv = conv
@@ -49,6 +54,22 @@ class Convolution(Function):
         if conv is not None:
             conv.release()
         super().release()
+
+
+INFERENCE_CHUNK = 128   # images per piece when no backward follows (bounds scratch memory)
+
+
+def _chunked_inference(x, weight, bias, geometry):
+    """Forward only, a slice of the batch at a time (im2col columns stay small)."""
+    pieces = []
+    for start in range(0, x.shape[0], INFERENCE_CHUNK):
+        part = x[start:start + INFERENCE_CHUNK]
+        name = conv_select.choose(part.shape, weight.shape, x.dtype, *geometry, backward=False,
+                                  need_input=False)
+        conv = conv_select.make(name, part, weight, *geometry)
+        pieces.append(conv.forward(bias))
+        conv.release()
+    return np.concatenate(pieces)
 
 
 # ------------------------------------------------------------------ arguments
