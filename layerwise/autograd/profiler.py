@@ -4,10 +4,12 @@
         loss = F.cross_entropy(model(x), y); loss.backward()
     print(prof.table())
 
-While active, every ``Function`` subclass's ``forward`` and ``backward`` is wrapped
-with a timer (and restored afterwards, so there is no cost when not profiling).
-The rest of a step's wall time — tensor bookkeeping, the engine's walk, Python
-between ops — shows as the difference between the wall time and the ops' sum.
+While active, every ``Function`` subclass's ``forward`` and ``backward`` and every
+optimizer's ``step`` are wrapped with a timer (and restored afterwards, so there is
+no cost when not profiling). The rest of a step's wall time — the autograd
+bookkeeping (graph recording, the engine's walk, gradient accumulation), module
+calls and Python between ops — shows as the difference between the wall time and
+the timed parts.
 """
 import time
 from collections import defaultdict
@@ -50,9 +52,12 @@ class profile:
         setattr(cls, phase, timed)
 
     def __enter__(self):
+        from ..optim.optimizer import Optimizer
         for cls in _all_subclasses(Function):
             self._wrap(cls, "forward")
             self._wrap(cls, "backward")
+        for cls in [Optimizer] + _all_subclasses(Optimizer):
+            self._wrap(cls, "step")
         self._start = time.perf_counter()
         return self
 
@@ -72,7 +77,7 @@ class profile:
             lines.append(f"{name:<28}{phase:<10}{calls:>8}{seconds * 1e3:>12.2f}"
                          f"{seconds / max(self.wall, 1e-12):>8.1%}")
         rest = self.wall - total_ops
-        lines.append(f"{'(outside ops: bookkeeping)':<46}{rest * 1e3:>12.2f}"
+        lines.append(f"{'(the rest: autograd bookkeeping, Python)':<46}{rest * 1e3:>12.2f}"
                      f"{rest / max(self.wall, 1e-12):>8.1%}")
         lines.append(f"{'wall':<46}{self.wall * 1e3:>12.2f}")
         return "\n".join(lines)
