@@ -15,7 +15,8 @@ def _add_train(sub):
     p.add_argument("--batch-size", type=int, default=64, help="mini-batch size (default 64)")
     p.add_argument("--optimizer", default="adam",
                    choices=["sgd", "adam", "adamw", "rmsprop", "adagrad"])
-    p.add_argument("--lr", type=float, default=1e-3, help="learning rate (default 1e-3)")
+    p.add_argument("--lr", type=float, default=None,
+                   help="learning rate (default 1e-3; 2e-4 for gan/dcgan, 0.05 for rbm/dbn)")
     p.add_argument("--momentum", type=float, default=0.0, help="momentum for sgd/rmsprop")
     p.add_argument("--weight-decay", type=float, default=0.0, help="L2 weight decay")
     p.add_argument("--lr-schedule", default="none", choices=["none", "step", "cosine", "plateau"])
@@ -36,6 +37,32 @@ def _add_train(sub):
                    help="continue the run of this checkpoint (e.g. runs/x/last.safetensors)")
     p.add_argument("--no-progress", dest="progress", action="store_false",
                    help="no progress bar")
+    g = p.add_argument_group("autoencoders, VAE, GANs, RBM, DBN")
+    g.add_argument("--latent-dim", type=int, default=None,
+                   help="code size of an autoencoder, latent size of vae/gan/dcgan")
+    g.add_argument("--hidden-units", default=None,
+                   help="hidden layer sizes, comma-separated (rbm: hidden units; dbn: 500,250)")
+    g.add_argument("--k", type=int, default=1, help="Gibbs steps of CD-k (rbm, dbn; default 1)")
+    g.add_argument("--persistent", action="store_true", help="persistent CD (rbm, dbn)")
+    g.add_argument("--visible", default=None, choices=["bernoulli", "gaussian"],
+                   help="visible units of rbm/dbn (default bernoulli: binarized pixels)")
+    g.add_argument("--noise", default=None, choices=["gaussian", "saltpepper", "masking"],
+                   help="corruption of denoising-autoencoder (default gaussian)")
+    g.add_argument("--noise-level", type=float, default=None,
+                   help="noise std or corrupted fraction (default 0.3)")
+    g.add_argument("--sparsity-target", type=float, default=None,
+                   help="sparse-autoencoder target activation rho (default 0.05)")
+    g.add_argument("--sparsity-weight", type=float, default=None,
+                   help="sparse-autoencoder penalty weight beta (default 3)")
+    g.add_argument("--beta1", type=float, default=None, help="Adam beta1 of gan/dcgan (default 0.5)")
+    g.add_argument("--fid-classifier", default=None, metavar="CHECKPOINT",
+                   help="gan/dcgan: a classifier checkpoint for the classifier-FID")
+    g.add_argument("--labels", type=int, default=None,
+                   help="dbn: number of labelled images for fine-tuning (default all)")
+    g.add_argument("--finetune-epochs", type=int, default=None,
+                   help="dbn: fine-tuning epochs (default --epochs)")
+    g.add_argument("--limit", type=int, default=None,
+                   help="use only the first N training images (quick trials)")
     return p
 
 
@@ -81,6 +108,8 @@ def cmd_train(args):
         from ..train.checkpoint import load_checkpoint
         model = load_checkpoint(args.resume).config.get("model", model)
     runner = task_for(model) or train_run
+    if runner is train_run and args.lr is None:
+        args.lr = 1e-3
     runner(args)
 
 

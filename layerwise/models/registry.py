@@ -36,6 +36,12 @@ MODELS.update({_key(builder.__name__): builder for builder in (
     vgg11_cifar, vgg13_cifar, vgg16_cifar, vgg19_cifar, densenet_bc)})
 
 
+# the unsupervised families: autoencoders, VAE, GANs, RBM, DBN (models/generative.py)
+from .generative import GENERATIVE_BUILDERS  # noqa: E402
+
+MODELS.update(GENERATIVE_BUILDERS)
+
+
 def register_model(name, builder):
     MODELS[_key(name)] = builder
     return builder

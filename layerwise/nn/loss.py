@@ -10,7 +10,7 @@ from .functional.loss_reduction import check_reduction
 from .module import Module
 
 __all__ = ["MSELoss", "L1Loss", "BCELoss", "BCEWithLogitsLoss", "NLLLoss",
-           "CrossEntropyLoss"]
+           "CrossEntropyLoss", "KLDivLoss"]
 
 
 def _as_tensor(value):
@@ -100,3 +100,22 @@ class CrossEntropyLoss(_WeightedLoss):
         return F.cross_entropy(input, target, weight=self.weight,
                                ignore_index=self.ignore_index, reduction=self.reduction,
                                label_smoothing=self.label_smoothing)
+
+
+class KLDivLoss(_Loss):
+    """Kullback-Leibler divergence KL(target ‖ exp(input)) of log-probability inputs.
+
+    ``reduction='batchmean'`` gives the mathematical KL per sample; PyTorch's default
+    'mean' divides by the number of elements.
+    """
+
+    def __init__(self, size_average=None, reduce=None, reduction="mean", log_target=False):
+        Module.__init__(self)
+        if size_average is not None or reduce is not None:
+            check_reduction("KLDivLoss", "mean", size_average, reduce)
+        if reduction not in ("none", "mean", "batchmean", "sum"):
+            raise ValueError(f"KLDivLoss: {reduction!r} is not a valid value for reduction")
+        self.reduction, self.log_target = reduction, log_target
+
+    def forward(self, input, target):
+        return F.kl_div(input, target, reduction=self.reduction, log_target=self.log_target)

@@ -38,4 +38,6 @@ def _load_families():
 
 
 #: modules defining runners with ``register_task`` (each family adds its module here)
-FAMILY_MODULES = []
+FAMILY_MODULES = [
+    "layerwise.train.run_generative",  # autoencoders, vae, gan, dcgan, rbm, dbn
+]

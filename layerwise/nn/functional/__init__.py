@@ -9,8 +9,12 @@ family; this package only gathers them under one name.
 from ...autograd.ops import pad as _pad_widths  # noqa: F401
 from .activation import *  # noqa: F401,F403
 from .conv import *  # noqa: F401,F403
+from .conv_transpose import *  # noqa: F401,F403
 from .dropout import *  # noqa: F401,F403
+from .embedding import *  # noqa: F401,F403
 from .linear import *  # noqa: F401,F403
 from .loss import *  # noqa: F401,F403
 from .normalization import *  # noqa: F401,F403
 from .pooling import *  # noqa: F401,F403
+from .recurrent import *  # noqa: F401,F403
+from .upsampling import *  # noqa: F401,F403

@@ -21,7 +21,7 @@ from .cross_entropy import cross_entropy, nll_loss
 from .loss_reduction import as_constant, check_reduction, reduce_loss, upstream_scale
 
 __all__ = ["mse_loss", "l1_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits",
-           "nll_loss", "cross_entropy"]
+           "nll_loss", "cross_entropy", "kl_div"]
 
 
 def target_like(name, input, target):
@@ -241,3 +241,58 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
                                    as_constant(pos_weight, input, name, "pos_weight"), input)
     return BinaryCrossEntropyWithLogits.apply(input, target, weight=weight,
                                               pos_weight=pos_weight, reduction=reduction)
+
+
+KL_REDUCTIONS = ("none", "mean", "batchmean", "sum")
+
+
+class KullbackLeiblerDivergence(Function):
+    """Pointwise KL divergence with the input x given as log-probabilities (PyTorch's kl_div):
+
+    ℓ = t (log t - x)           (0 where t = 0);   log_target: ℓ = eᵗ (t - x).
+    Σℓ over a row is KL(target ‖ input) = Σ_k t_k log(t_k / q_k) with x = log q.
+    Reductions: 'sum' Σℓ, 'mean' Σℓ / numel, 'batchmean' Σℓ / N (the true KL per
+    sample), 'none' ℓ. dℓ/dx = -t (-eᵗ); dℓ/dt = log t + 1 - x (eᵗ (t - x + 1)).
+    """
+
+    def forward(self, x, t, reduction="mean", log_target=False):
+        if log_target:
+            p = np.exp(t)
+            loss = p * (t - x)
+        else:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                log_t = np.where(t > 0, np.log(np.where(t > 0, t, 1)), 0)
+            loss = np.where(t > 0, t * (log_t - x), 0).astype(x.dtype)
+            p = t
+        divisor = x.shape[0] if reduction == "batchmean" and x.ndim else x.size
+        self.reduction = "mean" if reduction == "batchmean" else reduction
+        self.divisor = divisor
+        if self.needs_input_grad[0]:
+            self.p = p
+        if self.needs_input_grad[1]:
+            self.grad_t = p * (t - x + 1) if log_target else (log_t + 1 - x)
+        return reduce_loss(loss, self.reduction, divisor)
+
+    def backward(self, g):
+        scale = upstream_scale(g, self.reduction, self.divisor)
+        grad_x = -self.p * scale if self.needs_input_grad[0] else None
+        grad_t = self.grad_t * scale if self.needs_input_grad[1] else None
+        return grad_x, grad_t
+
+
+def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
+    """KL(target ‖ exp(input)) pointwise: input holds log-probabilities (after log_softmax),
+    target probabilities (or log-probabilities with ``log_target=True``).
+
+    reduction: 'mean' (PyTorch's default: divides by the number of elements, not the
+    batch size), 'batchmean' (the mathematical KL averaged over the batch), 'sum', 'none'.
+    """
+    name = "kl_div"
+    if size_average is not None or reduce is not None:
+        check_reduction(name, "mean", size_average, reduce)
+    if reduction not in KL_REDUCTIONS:
+        raise ValueError(f"{name}: {reduction!r} is not a valid value for reduction (expected "
+                         f"one of {', '.join(KL_REDUCTIONS)})")
+    target = target_like(name, input, target)
+    return KullbackLeiblerDivergence.apply(input, target, reduction=reduction,
+                                           log_target=log_target)

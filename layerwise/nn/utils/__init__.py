@@ -2,11 +2,14 @@
 
 - ``clip_grad_norm_`` / ``clip_grad_value_`` (and ``get_total_norm``,
   ``clip_grads_with_norm_``): gradient clipping, in ``clip_grad.py``;
+- ``rnn``: ``PackedSequence``, ``pad_sequence``, ``pack_padded_sequence``... for
+  variable-length batches of recurrent layers;
 - ``parameters_to_vector`` / ``vector_to_parameters``: all parameters as one flat
   vector and back (for line searches, second-order methods, weight averaging).
 """
 from ...autograd.ops import cat
 from ...autograd.tensor import Tensor
+from . import rnn  # noqa: F401  (nn.utils.rnn: packed sequences)
 from .clip_grad import clip_grad_norm_, clip_grad_value_, clip_grads_with_norm_, get_total_norm
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_", "clip_grads_with_norm_", "get_total_norm",

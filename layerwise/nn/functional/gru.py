@@ -1,0 +1,154 @@
+"""The GRU layer (Cho et al., 2014) as one op over a whole sequence.
+
+For each step t, with PyTorch's gate order (r, z, n) in the rows of W_ih, W_hh:
+
+    r_t = σ(W_ir x_t + b_ir + W_hr h_{t-1} + b_hr)             reset gate
+    z_t = σ(W_iz x_t + b_iz + W_hz h_{t-1} + b_hz)             update gate
+    n_t = tanh(W_in x_t + b_in + r_t ⊙ (W_hn h_{t-1} + b_hn))  candidate
+    h_t = (1 - z_t) ⊙ n_t + z_t ⊙ h_{t-1}
+
+(the reset gate multiplies W_hn h + b_hn, PyTorch's and cuDNN's variant). With
+z ≈ 1 the state passes through unchanged, which is how a GRU remembers.
+
+Backpropagation through time, per step in reverse, with hh_n = W_hn h_{t-1} + b_hn:
+
+    dh_t   = dL/dh_t (from the output) + dh_t (recurrent, from step t+1)
+    dn     = dh_t ⊙ (1 - z_t) ⊙ (1 - n_t²)              (w.r.t. n's pre-activation)
+    dz     = dh_t ⊙ (h_{t-1} - n_t) ⊙ z_t (1 - z_t)
+    dr     = dn ⊙ hh_n ⊙ r_t (1 - r_t)
+    dh_{t-1} = dh_t ⊙ z_t + [dr, dz, dn ⊙ r_t] W_hh
+
+The input side's pre-activations get [dr, dz, dn]; the hidden side's [dr, dz, dn ⊙ r].
+
+Layout as in ``lstm.py``: gates of all steps in one (3, rows, H) array, gate by gate;
+σ(x) = (1 + tanh(x/2)) / 2 with the 1/2 folded into the r and z weights.
+"""
+import numpy as np
+
+from .recurrent_base import (RecurrentLayerFunction, check_layer_shapes, gate_blocks,
+                             sigmoid_from_half_tanh_)
+
+ORDER = (0, 1, 2)
+SCALE = np.array([0.5, 0.5, 1.0])        # σ(x) = (1 + tanh(x/2)) / 2 for r, z
+
+
+class GRULayer(RecurrentLayerFunction):
+    """One GRU layer in one direction over packed rows (see ``recurrent_base``)."""
+
+    def forward(self, x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, steps=None, reverse=False,
+                finals=None):
+        hidden = w_ih.shape[0] // 3
+        check_layer_shapes("gru", x, h0, w_ih, w_hh, steps, hidden)
+        dtype, batch, rows = x.dtype, steps.batch, steps.rows
+        scale = SCALE.astype(dtype)[:, None, None]
+        w_ih_g, w_hh_g = gate_blocks(w_ih, ORDER), gate_blocks(w_hh, ORDER)   # (3, H, .)
+        w_hh_gT = np.ascontiguousarray((w_hh_g * scale).transpose(0, 2, 1))
+        gates = np.matmul(x, (w_ih_g * scale).transpose(0, 2, 1))             # (3, rows, H)
+        b_hn = None
+        if b_ih is not None:
+            bias = b_ih.reshape(3, 1, hidden).astype(dtype, copy=True)
+            bias[:2] += b_hh.reshape(3, 1, hidden)[:2]   # b_hr, b_hz add linearly
+            gates += bias * scale
+            b_hn = b_hh[2 * hidden:]                     # b_hn stays inside r ⊙ (.)
+        h = self.initial_state(h0, batch, hidden, dtype)
+        out = np.empty((rows, hidden), dtype=dtype)
+        save = any(self.needs_input_grad)
+        if save:
+            h_prev_all = np.empty((rows, hidden), dtype=dtype)
+            hn_all = np.empty((rows, hidden), dtype=dtype)
+        mm = np.empty((3, batch, hidden), dtype=dtype)
+        tmp = np.empty((batch, hidden), dtype=dtype)
+        for start, stop, n in steps.order(reverse):
+            a, hp, m = gates[:, start:stop], h[:n], mm[:, :n]
+            np.matmul(hp, w_hh_gT, out=m)
+            rz = a[:2]
+            rz += m[:2]
+            sigmoid_from_half_tanh_(rz)
+            r, z, cand = a
+            if save:
+                hn = hn_all[start:stop]
+                if b_hn is None:
+                    hn[...] = m[2]
+                else:
+                    np.add(m[2], b_hn, out=hn)
+            else:
+                hn = m[2]
+                if b_hn is not None:
+                    hn += b_hn
+            t = tmp[:n]
+            np.multiply(r, hn, out=t)               # r ⊙ (W_hn h + b_hn)
+            cand += t
+            np.tanh(cand, out=cand)
+            o = out[start:stop]
+            np.subtract(hp, cand, out=o)            # h' = n + z ⊙ (h - n)
+            o *= z
+            o += cand
+            if save:
+                h_prev_all[start:stop] = hp
+            hp[...] = o
+        finals["h_n"] = h
+        if save:
+            self.steps, self.reverse, self.hidden = steps, reverse, hidden
+            self.gates, self.h_prev_all, self.hn_all = gates, h_prev_all, hn_all
+            self.w_hh_g = w_hh_g
+            self.x = x if self.needs_input_grad[3] else None
+            self.w_ih_g = w_ih_g if self.needs_input_grad[0] else None
+        return out
+
+    def backward(self, g):
+        grads, output_is_zero = self.take_final_grads(g)
+        need_x, need_h0, _, need_wih, need_whh, need_bih, need_bhh, _ = self.needs_input_grad
+        H, steps, gates = self.hidden, self.steps, self.gates
+        dtype, batch = gates.dtype, steps.batch
+        dh = self.recurrent_grad_start(grads, "h_n", batch, H, dtype)
+        d_hh = np.empty_like(gates)                       # w.r.t. W_hh h + b_hh, per gate
+        d_xn = np.empty((steps.rows, H), dtype=dtype)     # w.r.t. n's input-side pre-activation
+        tmp = np.empty((batch, H), dtype=dtype)
+        tmp2 = np.empty((batch, H), dtype=dtype)
+        back = np.empty((3, batch, H), dtype=dtype)
+        w_hh_g = self.w_hh_g
+        for start, stop, n in steps.order(not self.reverse):
+            dh_n = dh[:n]
+            if not output_is_zero:
+                dh_n += g[start:stop]
+            r, z, cand = gates[:, start:stop]
+            dr, dz, dhn = d_hh[:, start:stop]
+            dxn = d_xn[start:stop]
+            hp = self.h_prev_all[start:stop]
+            t, t2 = tmp[:n], tmp2[:n]
+            np.subtract(1, z, out=t)
+            np.multiply(dh_n, t, out=dxn)
+            np.multiply(cand, cand, out=t2)
+            np.subtract(1, t2, out=t2)
+            dxn *= t2                                    # dn
+            np.subtract(hp, cand, out=dz)
+            dz *= dh_n
+            t *= z
+            dz *= t                                      # dz
+            np.multiply(dxn, self.hn_all[start:stop], out=dr)
+            np.subtract(1, r, out=t)
+            t *= r
+            dr *= t                                      # dr
+            np.multiply(dxn, r, out=dhn)                 # dn ⊙ r (hidden side)
+            np.multiply(dh_n, z, out=t)
+            b = back[:, :n]
+            np.matmul(d_hh[:, start:stop], w_hh_g, out=b)
+            np.sum(b, axis=0, out=dh_n)
+            dh_n += t                                    # dh_{t-1}
+        d_rz = d_hh[:2]
+        grad_x = None
+        if need_x:
+            grad_x = np.matmul(d_rz, self.w_ih_g[:2]).sum(axis=0)
+            grad_x += np.matmul(d_xn, self.w_ih_g[2])
+        grad_wih = None
+        if need_wih:
+            grad_wih = np.concatenate([
+                np.matmul(d_rz.transpose(0, 2, 1), self.x).reshape(2 * H, -1),
+                np.matmul(d_xn.T, self.x)])
+        grad_whh = None
+        if need_whh:
+            grad_whh = np.matmul(d_hh.transpose(0, 2, 1), self.h_prev_all).reshape(3 * H, -1)
+        grad_bhh = d_hh.sum(axis=1).reshape(-1) if (need_bhh or need_bih) else None
+        grad_bih = np.concatenate([grad_bhh[:2 * H], d_xn.sum(axis=0)]) if need_bih else None
+        return (grad_x, dh if need_h0 else None, None, grad_wih, grad_whh, grad_bih,
+                grad_bhh if need_bhh else None, None)

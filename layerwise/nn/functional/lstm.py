@@ -1,0 +1,165 @@
+"""The LSTM layer (Hochreiter & Schmidhuber, 1997) as one op over a whole sequence.
+
+For each step t, with PyTorch's gate order (i, f, g, o) in the rows of W_ih, W_hh:
+
+    i_t = σ(W_ii x_t + b_ii + W_hi h_{t-1} + b_hi)        input gate
+    f_t = σ(W_if x_t + b_if + W_hf h_{t-1} + b_hf)        forget gate
+    g_t = tanh(W_ig x_t + b_ig + W_hg h_{t-1} + b_hg)     candidate cell
+    o_t = σ(W_io x_t + b_io + W_ho h_{t-1} + b_ho)        output gate
+    c_t = f_t ⊙ c_{t-1} + i_t ⊙ g_t
+    h_t = o_t ⊙ tanh(c_t)            (with proj_size: h_t = W_hr (o_t ⊙ tanh(c_t)))
+
+The cell state c is the "conveyor belt": when f ≈ 1 and i ≈ 0 it carries information
+unchanged across many steps, and its gradient dc_{t-1} = dc_t ⊙ f_t does not shrink
+the way a plain RNN's does.
+
+Backpropagation through time, per step in reverse (σ' = s(1 - s), tanh' = 1 - y²):
+
+    dh_t  = dL/dh_t (from the output) + dh_t (recurrent, from step t+1)
+    do    = dh_t ⊙ tanh(c_t) ⊙ σ'(o)
+    dc_t += dh_t ⊙ o_t ⊙ (1 - tanh²(c_t))
+    di    = dc_t ⊙ g_t ⊙ σ'(i);   df = dc_t ⊙ c_{t-1} ⊙ σ'(f);   dg = dc_t ⊙ i_t ⊙ tanh'(g)
+    dc_{t-1} = dc_t ⊙ f_t;        dh_{t-1} = [di df dg do] W_hh
+
+Layout: the gate pre-activations of all steps live in one (4, rows, H) array, gate
+by gate (each gate of each step is then one contiguous block, which makes the
+elementwise maths about twice as fast as on column slices of a (rows, 4H) array),
+in the internal order (i, f, o, g): the three sigmoids are one block. The sigmoid is
+computed as σ(x) = (1 + tanh(x/2)) / 2 with the 1/2 folded into the weights (NumPy's
+tanh is vectorized, ``scipy.special.expit`` is about 7x slower on float32); gradients
+are put back in PyTorch's order.
+"""
+import numpy as np
+
+from .recurrent_base import (RecurrentLayerFunction, check_layer_shapes, combined_bias,
+                             gate_blocks, sigmoid_from_half_tanh_)
+
+ORDER = (0, 1, 3, 2)                     # PyTorch (i, f, g, o) <-> internal (i, f, o, g)
+SCALE = np.array([0.5, 0.5, 0.5, 1.0])   # σ(x) = (1 + tanh(x/2)) / 2 for i, f, o
+
+
+class LSTMLayer(RecurrentLayerFunction):
+    """One LSTM layer in one direction over packed rows (see ``recurrent_base``)."""
+
+    def forward(self, x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, steps=None, reverse=False,
+                finals=None):
+        hidden, state = w_ih.shape[0] // 4, w_hh.shape[1]
+        check_layer_shapes("lstm", x, h0, w_ih, w_hh, steps, state, c0, hidden)
+        dtype, batch, rows = x.dtype, steps.batch, steps.rows
+        scale = SCALE.astype(dtype)[:, None, None]
+        w_ih_g, w_hh_g = gate_blocks(w_ih, ORDER), gate_blocks(w_hh, ORDER)   # (4, H, .)
+        w_hh_gT = np.ascontiguousarray((w_hh_g * scale).transpose(0, 2, 1))   # (4, P, H)
+        gates = np.matmul(x, (w_ih_g * scale).transpose(0, 2, 1))             # (4, rows, H)
+        bias = combined_bias(b_ih, b_hh, dtype)
+        if bias is not None:
+            gates += gate_blocks(bias[:, None], ORDER).transpose(0, 2, 1) * scale
+        h = self.initial_state(h0, batch, state, dtype)
+        c = self.initial_state(c0, batch, hidden, dtype)
+        out = np.empty((rows, state), dtype=dtype)
+        save = any(self.needs_input_grad)
+        if save:
+            h_prev_all = np.empty((rows, state), dtype=dtype)
+            c_prev_all = np.empty((rows, hidden), dtype=dtype)
+            tanh_c_all = np.empty((rows, hidden), dtype=dtype)
+            raw_all = np.empty((rows, hidden), dtype=dtype) if w_hr is not None else None
+        w_hrT = np.ascontiguousarray(w_hr.T) if w_hr is not None else None
+        mm = np.empty((4, batch, hidden), dtype=dtype)
+        tmp = np.empty((batch, hidden), dtype=dtype)
+        tmp2 = np.empty((batch, hidden), dtype=dtype)
+        for start, stop, n in steps.order(reverse):
+            a, hp, cp, m = gates[:, start:stop], h[:n], c[:n], mm[:, :n]
+            np.matmul(hp, w_hh_gT, out=m)
+            a += m
+            sigmoid_from_half_tanh_(a[:3])
+            i, f, o, g = a
+            np.tanh(g, out=g)
+            if save:
+                h_prev_all[start:stop] = hp
+                c_prev_all[start:stop] = cp
+            cp *= f                                # f ⊙ c_{t-1}
+            t = tmp[:n]
+            np.multiply(i, g, out=t)               # i ⊙ g
+            cp += t
+            tc = tanh_c_all[start:stop] if save else tmp2[:n]
+            np.tanh(cp, out=tc)
+            hn = out[start:stop]
+            if w_hr is None:
+                np.multiply(o, tc, out=hn)
+            else:
+                raw = raw_all[start:stop] if save else tmp[:n]
+                np.multiply(o, tc, out=raw)
+                np.matmul(raw, w_hrT, out=hn)
+            hp[...] = hn
+        finals["h_n"], finals["c_n"] = h, c
+        if save:
+            self.steps, self.reverse = steps, reverse
+            self.gates, self.h_prev_all, self.c_prev_all = gates, h_prev_all, c_prev_all
+            self.tanh_c_all, self.raw_all, self.w_hr = tanh_c_all, raw_all, w_hr
+            self.w_hh_g, self.sizes = w_hh_g, (hidden, state)
+            self.x = x if self.needs_input_grad[3] else None
+            self.w_ih_g = w_ih_g if self.needs_input_grad[0] else None
+        return out
+
+    def backward(self, g):
+        grads, output_is_zero = self.take_final_grads(g)
+        need_x, need_h0, need_c0, need_wih, need_whh, need_bih, need_bhh, need_whr = \
+            self.needs_input_grad
+        (hidden, state), steps, gates = self.sizes, self.steps, self.gates
+        dtype, batch = gates.dtype, steps.batch
+        dh = self.recurrent_grad_start(grads, "h_n", batch, state, dtype)
+        dc = self.recurrent_grad_start(grads, "c_n", batch, hidden, dtype)
+        d_gates = np.empty_like(gates)
+        w_hr, w_hh_g = self.w_hr, self.w_hh_g
+        d_h_all = np.empty((steps.rows, state), dtype=dtype) if w_hr is not None else None
+        tmp = np.empty((batch, hidden), dtype=dtype)
+        tmp3 = np.empty((3, batch, hidden), dtype=dtype)
+        back = np.empty((4, batch, state), dtype=dtype)
+        d_raw = np.empty((batch, hidden), dtype=dtype) if w_hr is not None else None
+        for start, stop, n in steps.order(not self.reverse):
+            dh_n = dh[:n]
+            if not output_is_zero:
+                dh_n += g[start:stop]
+            a, da = gates[:, start:stop], d_gates[:, start:stop]
+            i, f, o, gg = a
+            tc = self.tanh_c_all[start:stop]
+            if w_hr is not None:
+                d_h_all[start:stop] = dh_n
+                dh_eff = d_raw[:n]
+                np.matmul(dh_n, w_hr, out=dh_eff)
+            else:
+                dh_eff = dh_n
+            np.multiply(dh_eff, tc, out=da[2])                     # do (before σ')
+            t = tmp[:n]
+            np.multiply(tc, tc, out=t)
+            np.subtract(1, t, out=t)
+            t *= o
+            t *= dh_eff
+            dc_n = dc[:n]
+            dc_n += t                                              # dc_t
+            np.multiply(dc_n, gg, out=da[0])                       # di
+            np.multiply(dc_n, self.c_prev_all[start:stop], out=da[1])  # df
+            np.multiply(dc_n, i, out=da[3])                        # dg
+            dc_n *= f                                              # dc_{t-1}
+            s, t3 = a[:3], tmp3[:, :n]
+            np.subtract(1, s, out=t3)
+            t3 *= s
+            da[:3] *= t3                                           # σ' of i, f, o
+            np.multiply(gg, gg, out=t)
+            np.subtract(1, t, out=t)
+            da[3] *= t                                             # tanh' of g
+            b = back[:, :n]
+            np.matmul(da, w_hh_g, out=b)                           # per gate: dA_g W_hh,g
+            np.sum(b, axis=0, out=dh_n)                            # dh_{t-1}
+        d_gates_T = d_gates.transpose(0, 2, 1)
+        grad_x = np.matmul(d_gates, self.w_ih_g).sum(axis=0) if need_x else None
+        grad_wih = _rows(np.matmul(d_gates_T, self.x)) if need_wih else None
+        grad_whh = _rows(np.matmul(d_gates_T, self.h_prev_all)) if need_whh else None
+        grad_b = _rows(d_gates.sum(axis=1)[:, :, None])[:, 0] if (need_bih or need_bhh) else None
+        grad_whr = np.matmul(d_h_all.T, self.raw_all) if need_whr else None
+        return (grad_x, dh if need_h0 else None, dc if need_c0 else None, grad_wih, grad_whh,
+                grad_b if need_bih else None, grad_b if need_bhh else None, grad_whr)
+
+
+def _rows(blocks):
+    """Per-gate blocks (4, H, K) in internal order as PyTorch's (4H, K) rows."""
+    return blocks[list(ORDER)].reshape(-1, blocks.shape[-1])
