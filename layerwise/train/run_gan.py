@@ -47,7 +47,8 @@ def train_gan(args, out=print):
                              betas=tuple(config["betas"]))
     run_dir = run_directory(args, config, resume)
     (run_dir / "samples").mkdir(exist_ok=True)
-    loop = GenerativeLoop(model, optimizer_g, config, run_dir, args.progress, "loss_g", resume)
+    both = optim.OptimizerGroup(generator=optimizer_g, discriminator=optimizer_d)
+    loop = GenerativeLoop(model, both, config, run_dir, args.progress, "loss_g", resume)
     fixed_noise = model.latent(64, np.random.default_rng(config["seed"] + 1))
     scaled = train_images * 2 - 1
     size, frames, captions = config["batch_size"], [], []
