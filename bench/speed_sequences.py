@@ -102,7 +102,6 @@ def best_ms(fn, repeats=7):
 
 def profile(layer):
     """Where a layerwise training step's time goes, part by part (best of 7, ms)."""
-    from layerwise.nn.functional.recurrent_base import TimeSteps
     gates = {"lstm": 4, "gru": 3, "rnn": 1}[layer]
     n, length, h, i = ARGS.batch, ARGS.seq_len, ARGS.hidden_size, ARGS.input_size
     rng = np.random.default_rng(0)
@@ -143,7 +142,6 @@ def profile(layer):
     gemm = sum(measured.values()) + measured[f"recurrent GEMMs h W_hhᵀ ({length} steps)"]
     print(f"| GEMMs of forward + backward (recurrent twice) | {gemm:.1f} |")
     print(f"| the rest: gate maths, copies, Python per step | {train_ms - gemm:.1f} |")
-    del TimeSteps
 
 
 def main():

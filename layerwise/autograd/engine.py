@@ -8,16 +8,19 @@ back to the leaves, applying the chain rule
 
     dL/d(input) = backward(dL/d(output))
 
-and summing the contributions a tensor receives along several paths. Leaves that
-require grad accumulate into ``.grad`` (PyTorch's semantics: a second
-``backward`` adds to what is there until ``zero_grad``).
+and summing the contributions a tensor receives along several paths. A leaf that
+requires grad receives its summed gradient once, when its last contribution has
+arrived (the sort counts its uses): its hooks run once per backward, and it is
+added to ``.grad`` (PyTorch's semantics: a second ``backward`` adds to what is
+there until ``zero_grad``).
 """
 import numpy as np
 
 
 def _topological_order(root):
-    """Nodes reachable from ``root``, every node after all nodes that consume it."""
-    order, visited = [], set()
+    """(nodes reachable from ``root``, each after all nodes that consume it;
+    the number of gradients each leaf will receive, by id)."""
+    order, visited, leaf_uses = [], set(), {}
     stack = [(root, False)]
     while stack:
         fn, expanded = stack.pop()
@@ -28,11 +31,16 @@ def _topological_order(root):
             continue
         visited.add(id(fn))
         stack.append((fn, True))
-        for t in fn.inputs:
-            if t is not None and t._grad_fn is not None and id(t._grad_fn) not in visited:
+        for t, needed in zip(fn.inputs, fn.needs_input_grad):
+            if t is None:
+                continue
+            if t._grad_fn is None:
+                if needed:
+                    leaf_uses[id(t)] = leaf_uses.get(id(t), 0) + 1
+            elif id(t._grad_fn) not in visited:
                 stack.append((t._grad_fn, False))
     order.reverse()
-    return order
+    return order, leaf_uses
 
 
 def _owned(g, handed_out):
@@ -63,7 +71,22 @@ def run_backward(tensor, grad, retain_graph, make_tensor):
         _accumulate_leaf(tensor, grad, handed_out, make_tensor)
         return
     grads = {tensor._grad_fn: grad}
-    for fn in _topological_order(tensor._grad_fn):
+    order, leaf_uses = _topological_order(tensor._grad_fn)
+    pending = {}   # id(leaf) -> [leaf, summed gradient or None, contributions so far]
+
+    def deliver(leaf, g):
+        entry = pending.get(id(leaf))
+        if entry is None:
+            entry = pending[id(leaf)] = [leaf, None, 0]
+        if g is not None:
+            entry[1] = g if entry[1] is None else entry[1] + g
+        entry[2] += 1
+        if entry[2] == leaf_uses[id(leaf)]:
+            del pending[id(leaf)]
+            if entry[1] is not None:
+                _accumulate_leaf(leaf, entry[1], handed_out, make_tensor)
+
+    for fn in order:
         g = grads.pop(fn, None)
         if g is None:
             continue
@@ -91,7 +114,11 @@ def run_backward(tensor, grad, retain_graph, make_tensor):
             raise RuntimeError(f"{fn.name}.backward returned {len(input_grads)} gradients "
                                f"for {len(inputs)} inputs")
         for t, gi, needed in zip(inputs, input_grads, fn.needs_input_grad):
-            if not needed or gi is None:
+            if not needed:
+                continue
+            if gi is None:
+                if t._grad_fn is None:
+                    deliver(t, None)
                 continue
             if gi.shape != t.data.shape:
                 raise RuntimeError(f"{fn.name}.backward returned a gradient of shape "
@@ -100,13 +127,16 @@ def run_backward(tensor, grad, retain_graph, make_tensor):
                 gi = gi.astype(t.data.dtype)
             child = t._grad_fn
             if child is None:
-                _accumulate_leaf(t, gi, handed_out, make_tensor)
+                deliver(t, gi)
             elif child in grads:
                 grads[child] = grads[child] + gi
             else:
                 grads[child] = gi
         if not retain_graph:
             fn.release()
+    for leaf, g, _ in list(pending.values()):   # a graph freed mid-walk: flush what arrived
+        if g is not None:
+            _accumulate_leaf(leaf, g, handed_out, make_tensor)
 
 
 def default_grad(tensor):

@@ -37,6 +37,11 @@ def _add_train(sub):
                    help="continue the run of this checkpoint (e.g. runs/x/last.safetensors)")
     p.add_argument("--no-progress", dest="progress", action="store_false",
                    help="no progress bar")
+    p.add_argument("--distributed", action="store_true",  # issue 11
+                   help="data-parallel over MPI: run under `mpiexec -n N python -m mpi4py -m "
+                        "layerwise train ... --distributed`; --batch-size is the global batch "
+                        "(B/N per rank), batch norm is synchronized, rank 0 writes the run "
+                        "(image classifiers; needs pip install 'layerwise[mpi]')")
     g = p.add_argument_group("autoencoders, VAE, GANs, RBM, DBN")
     g.add_argument("--latent-dim", type=int, default=None,
                    help="code size of an autoencoder, latent size of vae/gan/dcgan")
@@ -63,7 +68,43 @@ def _add_train(sub):
                    help="dbn: fine-tuning epochs (default --epochs)")
     g.add_argument("--limit", type=int, default=None,
                    help="use only the first N training images (quick trials)")
+    _add_sequence_options(p)
     return p
+
+
+def _add_sequence_options(p):
+    g = p.add_argument_group("recurrent models (char-lstm, rnn-classifier, lstm-forecaster)")
+    g.add_argument("--text", default=None, metavar="FILE",
+                   help="char-lstm: a UTF-8 text file to learn (default: Debian's fortunes, "
+                        "apt-get install fortunes)")
+    g.add_argument("--vocab", default=None, choices=["char", "word"],
+                   help="char-lstm: character (default) or word tokens")
+    g.add_argument("--min-count", type=int, default=None,
+                   help="char-lstm: tokens seen fewer times become the unknown token (default 1)")
+    g.add_argument("--seq-len", type=int, default=None,
+                   help="char-lstm: steps of truncated backpropagation through time (default 100)")
+    g.add_argument("--cell", default=None, choices=["lstm", "gru", "rnn"],
+                   help="recurrent layer (default lstm)")
+    g.add_argument("--hidden-size", type=int, default=None,
+                   help="hidden units per layer (char-lstm 256, rnn-classifier 128, "
+                        "lstm-forecaster 64)")
+    g.add_argument("--num-layers", type=int, default=None,
+                   help="stacked recurrent layers (char-lstm 2, others 1)")
+    g.add_argument("--embedding-dim", type=int, default=None,
+                   help="char-lstm: embedding size (default 64)")
+    g.add_argument("--dropout", type=float, default=None,
+                   help="dropout between recurrent layers (char-lstm 0.2: also before the output)")
+    g.add_argument("--bidirectional", action="store_true",
+                   help="rnn-classifier: read the sequence both ways")
+    g.add_argument("--series", default=None, choices=["sunspots", "co2"],
+                   help="lstm-forecaster: the time series (statsmodels ships them; default "
+                        "sunspots)")
+    g.add_argument("--history", type=int, default=None,
+                   help="lstm-forecaster: steps in each input window (sunspots 24, co2 36)")
+    g.add_argument("--horizon", type=int, default=None,
+                   help="lstm-forecaster: values predicted after each window (default 1)")
+    g.add_argument("--clip-grad-value", type=float, default=None,
+                   help="clamp every gradient entry to [-v, v] (recurrent models)")
 
 
 def _add_evaluate(sub):
@@ -110,6 +151,13 @@ def cmd_train(args):
     runner = task_for(model) or train_run
     if runner is train_run and args.lr is None:
         args.lr = 1e-3
+    if getattr(args, "distributed", False):  # issue 11: an error on one rank ends all ranks
+        if runner is not train_run:
+            raise ValueError(f"--distributed trains the image classifiers; {model} has its "
+                             f"own runner, which is not distributed yet")
+        from ..distributed import abort_on_error
+        with abort_on_error():
+            return runner(args)
     runner(args)
 
 

@@ -1,15 +1,18 @@
 """Sequence data: sequential Fashion-MNIST, text streams for truncated BPTT, time series.
 
-- ``SequentialFashionMNIST``: each 28x28 image read as a sequence of 28 steps (its
-  rows) of 28 features (the pixels of the row), shape (N, 28, 28), batch-first.
+- ``SequentialFashionMNIST`` (``SequentialImages`` for any IDX image dataset): each
+  28x28 image read as a sequence of 28 steps (its rows) of 28 features (the pixels
+  of the row), shape (N, 28, 28), batch-first.
 - ``TextStream``: a long token stream cut into ``batch_size`` parallel streams and
   served as consecutive (input, target) chunks of ``seq_len`` steps, the target being
   the input shifted by one token. Chunk k+1 of every row continues chunk k, so a
   language model carries its hidden state from one batch to the next (detached:
   *truncated* backpropagation through time, gradients flow ``seq_len`` steps back).
 - ``sequence_windows`` / ``WindowDataset``: a time series cut into (history -> next
-  ``horizon`` values) samples; ``load_series('sunspots' | 'co2')`` reads the real
-  series that statsmodels ships (``pip install 'layerwise[timeseries]'``).
+  ``horizon`` values) samples; ``forecast_windows`` anchors each window at its last
+  value (changes instead of levels, so trends stay in range);
+  ``load_series('sunspots' | 'co2')`` reads the real series that statsmodels ships
+  (``pip install 'layerwise[timeseries]'``).
 """
 import csv
 from importlib import resources
@@ -18,17 +21,20 @@ import numpy as np
 
 from ..autograd.tensor import Tensor
 from .dataset import ArrayDataset
-from .datasets import FashionMNIST
+from .datasets import IDXClassification
 from .sources import DatasetNotFoundError
 
 
-class SequentialFashionMNIST(ArrayDataset):
-    """Fashion-MNIST as sequences: ``ds[i] = (rows (28, 28) float32 in [0, 1], label)``."""
+class SequentialImages(ArrayDataset):
+    """An image dataset read row by row: ``ds[i] = (rows (H, C·W) float32, label)``."""
 
-    def __init__(self, root=None, train=True, download=True):
-        images = FashionMNIST(root=root, train=train, download=download)
-        self.classes, self.name = images.classes, "sequential-fashion-mnist"
-        super().__init__(images.images[:, 0], images.labels)
+    dataset_name = "fashion-mnist"
+
+    def __init__(self, root=None, train=True, download=True, name=None):
+        images = IDXClassification(root=root, train=train, download=download,
+                                   name=name or self.dataset_name)
+        self.classes, self.name = images.classes, f"sequential-{images.name}"
+        super().__init__(images_as_sequences(images.images), images.labels)
 
     @property
     def sequences(self):
@@ -37,6 +43,12 @@ class SequentialFashionMNIST(ArrayDataset):
     @property
     def labels(self):
         return self.arrays[1]
+
+
+class SequentialFashionMNIST(SequentialImages):
+    """Fashion-MNIST as sequences: 28 steps of 28 pixels, ``ds[i] = ((28, 28), label)``."""
+
+    dataset_name = "fashion-mnist"
 
 
 def images_as_sequences(images):
@@ -108,6 +120,25 @@ def sequence_windows(series, history, horizon=1, step=1):
     inputs = values[starts[:, None] + np.arange(history)]
     targets = values[starts[:, None] + history + np.arange(horizon), 0]
     return inputs, targets
+
+
+def forecast_windows(series, history, horizon, mean, std, delta_std):
+    """Windows that let a network follow a trend: (inputs, targets, anchors).
+
+    Each window's last value is its *anchor* a. The inputs have two features per step,
+    the standardized level (v - mean) / std and the change since the anchor
+    (v - a) / delta_std; the targets are the next values' changes from the anchor,
+    (y - a) / delta_std, so a forecast is a + delta_std · output. A series that
+    drifts out of the training range (CO2) stays in range this way.
+    """
+    values = np.asarray(series, dtype=np.float64)
+    windows, futures = sequence_windows(values, history, horizon)
+    windows = windows[..., 0].astype(np.float64)
+    anchors = windows[:, -1]
+    inputs = np.stack([(windows - mean) / std, (windows - anchors[:, None]) / delta_std],
+                      axis=-1).astype(np.float32)
+    targets = ((futures - anchors[:, None]) / delta_std).astype(np.float32)
+    return inputs, targets, anchors
 
 
 class WindowDataset(ArrayDataset):

@@ -41,6 +41,11 @@ from .generative import GENERATIVE_BUILDERS  # noqa: E402
 
 MODELS.update(GENERATIVE_BUILDERS)
 
+# the sequence models: char-lstm, rnn-classifier, lstm-forecaster (models/sequence.py)
+from .sequence import SEQUENCE_BUILDERS  # noqa: E402
+
+MODELS.update(SEQUENCE_BUILDERS)
+
 
 def register_model(name, builder):
     MODELS[_key(name)] = builder

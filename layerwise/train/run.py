@@ -86,7 +86,15 @@ def build_model(config):
 
 def train_run(args, out=print):
     """Run ``layerwise train`` with parsed ``args``; returns (run_dir, test metrics)."""
-    resume = load_checkpoint(args.resume) if args.resume else None
+    group = dist = None
+    if getattr(args, "distributed", False):  # issue 11: data-parallel over MPI
+        from ..distributed import training as dist
+        group = dist.start(args)
+        out = dist.rank0_printer(group, out)
+    def load(what, fn):  # distributed: a rank that fails is named on every rank
+        return fn() if group is None else dist.load(group, what, fn)
+    resume = load("read the checkpoint", lambda: load_checkpoint(args.resume)) \
+        if args.resume else None
     config = dict(resume.config) if resume else {}
     if not resume:
         config.update(model=args.model, dataset=args.dataset, epochs=args.epochs,
@@ -99,8 +107,12 @@ def train_run(args, out=print):
     if config["epochs"] is None:
         config["epochs"] = 5
     manual_seed(config["seed"])
-    train_set = get_dataset(config["dataset"], train=True, root=args.data_dir)
-    test_set = get_dataset(config["dataset"], train=False, root=args.data_dir)
+    train_set = load("load the training set",
+                     lambda: get_dataset(config["dataset"], train=True, root=args.data_dir))
+    test_set = load("load the test set",
+                    lambda: get_dataset(config["dataset"], train=False, root=args.data_dir))
+    if group is not None:
+        dist.check_datasets(group, train_set, test_set)
     normalizer = Normalizer(**config["normalization"]) if "normalization" in config else \
         Normalizer.fit(config["normalize"], train_set.images)
     for ds in (train_set, test_set):
@@ -119,23 +131,33 @@ def train_run(args, out=print):
     train_loader = DataLoader(fit_set, config["batch_size"], shuffle=True, seed=config["seed"],
                               transform=augment)
     val_loader = DataLoader(val_set, 512) if val_set is not None else None
+    trained = model
+    if group is not None:  # shards of B/N samples per rank, SyncBatchNorm, DDP
+        train_loader, val_loader = dist.loaders(group, fit_set, val_set, config, augment)
+        trained = dist.wrap(group, model)
+    main_rank = group is None or group.rank == 0
 
     run_dir = Path(args.resume).parent if resume else Path(args.out or _default_run_dir(config))
-    run_dir.mkdir(parents=True, exist_ok=True)
     monitor = "val_accuracy" if val_loader is not None else "accuracy"
-    callbacks = [ModelCheckpoint(run_dir, monitor=monitor),
-                 CSVLogger(run_dir / "history.csv", append=bool(resume))]
-    if args.progress:
+    callbacks = []
+    if main_rank:  # rank 0 alone writes the run directory and shows progress
+        run_dir.mkdir(parents=True, exist_ok=True)
+        callbacks = [ModelCheckpoint(run_dir, monitor=monitor),
+                     CSVLogger(run_dir / "history.csv", append=bool(resume))]
+    if args.progress and main_rank:
         callbacks.append(ProgressBar())
     if getattr(args, "patience", None):
         callbacks.append(EarlyStopping(monitor="val_loss" if val_loader else "loss",
                                        patience=args.patience))
-    trainer = Trainer(model, optimizer, nn.CrossEntropyLoss(), ("accuracy",), callbacks,
+    trainer = Trainer(trained, optimizer, nn.CrossEntropyLoss(), ("accuracy",), callbacks,
                       scheduler, clip_grad_norm=getattr(args, "clip_grad_norm", None),
                       config=config)
     if resume:
         trainer.load_checkpoint(args.resume)
         out(f"resuming {args.resume} after epoch {trainer.start_epoch}")
+    if group is not None:
+        dist.decorrelate_rng(group, config["seed"], trainer.start_epoch)
+        out(dist.describe(group, config))
     out(f"training {config['model']} on {config['dataset']} ({len(fit_set):,} images"
         f"{f', {len(val_set):,} for validation' if val_set else ''}) for {config['epochs']} "
         f"epochs, batch {config['batch_size']}, {config['optimizer']} lr {config['lr']}"
@@ -143,6 +165,8 @@ def train_run(args, out=print):
     start = time.perf_counter()
     trainer.fit(train_loader, config["epochs"], val_loader)
     wall = time.perf_counter() - start
+    if not main_rank:  # rank 0 measures the test set and writes the report
+        return run_dir, None
 
     logits = predict(model, test_set.images, batch_size=512)
     test = {"loss": cross_entropy_of_logits(logits, test_set.labels),

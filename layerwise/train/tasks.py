@@ -40,4 +40,5 @@ def _load_families():
 #: modules defining runners with ``register_task`` (each family adds its module here)
 FAMILY_MODULES = [
     "layerwise.train.run_generative",  # autoencoders, vae, gan, dcgan, rbm, dbn
+    "layerwise.train.run_sequence",    # char-lstm, rnn-classifier, lstm-forecaster
 ]

@@ -53,6 +53,9 @@ class Trainer:
         loss = self.loss_fn(output, y)
         self.optimizer.zero_grad()
         loss.backward()
+        sync = getattr(self.model, "finish_gradient_sync", None)  # distributed (issue 11):
+        if sync is not None:                                      # DDP averages gradients
+            sync()
         if self.clip_grad_norm:
             from ..nn.utils import clip_grad_norm_
             clip_grad_norm_(self.model.parameters(), self.clip_grad_norm)
@@ -95,7 +98,7 @@ class Trainer:
             n = len(y)
             seen += n
             loss_mean.update(loss, n)
-            logs = {"loss": loss, "size": n}
+            logs = {"loss": loss, "size": n * getattr(self.model, "world_size", 1)}  # all ranks
             for name, fn in self.metrics.items():
                 value = fn(output.data, y.data)
                 metric_means[name].update(value, n)
@@ -104,9 +107,11 @@ class Trainer:
                 cb.on_batch_end(self, batch, logs)
             if self.stop_training:
                 break
+        elapsed = time.perf_counter() - start
+        seen, elapsed = self._reduce_over_ranks([loss_mean, *metric_means.values()], seen, elapsed)
         logs = {"loss": loss_mean.value}
         logs.update({name: m.value for name, m in metric_means.items()})
-        logs["images_per_s"] = seen / max(time.perf_counter() - start, 1e-9)
+        logs["images_per_s"] = seen / max(elapsed, 1e-9)
         return logs
 
     def _step_scheduler(self, logs):
@@ -131,21 +136,38 @@ class Trainer:
             for name, fn in self.metrics.items():
                 metric_means[name].update(fn(output.data, y.data), n)
         self.model.train(was_training)
+        self._reduce_over_ranks([loss_mean, *metric_means.values()])
         out = {"loss": loss_mean.value}
         out.update({name: m.value for name, m in metric_means.items()})
         return out
 
+    # ------------------------------------------- distributed (issue 11)
+    def _reduce_over_ranks(self, means, seen=0, elapsed=0.0):
+        """Sum the ``Mean``s' totals and counts and ``seen`` over the ranks of a
+        DistributedDataParallel model (in place); ``elapsed`` becomes the slowest rank's."""
+        group = getattr(self.model, "process_group", None)
+        if group is None or group.world_size == 1:
+            return seen, elapsed
+        sums = group.all_reduce([v for m in means for v in (m.total, m.count)] + [seen])
+        for i, m in enumerate(means):
+            m.total, m.count = float(sums[2 * i]), int(sums[2 * i + 1])
+        return int(sums[-1]), group.all_reduce(elapsed, op="max")
+
+    def _plain_model(self):
+        """The model itself, unwrapped from DDP: checkpoints keep the plain model's keys."""
+        return self.model.module if hasattr(self.model, "finish_gradient_sync") else self.model
+
     # --------------------------------------------------------- checkpoints
     def save_checkpoint(self, path):
         """Write a full checkpoint of the current state (after ``self.start_epoch`` epochs)."""
-        return save_checkpoint(path, self.model, self.optimizer, self.scheduler,
+        return save_checkpoint(path, self._plain_model(), self.optimizer, self.scheduler,
                                epoch=self.start_epoch, rng_state=_json_rng(get_rng_state()),
                                history=self.history.state(), config=self.config)
 
     def load_checkpoint(self, path):
         """Restore model, optimizer, scheduler, RNG and history; continue after its epoch."""
         ckpt = load_checkpoint(path)
-        ckpt.restore(self.model, self.optimizer, self.scheduler)
+        ckpt.restore(self._plain_model(), self.optimizer, self.scheduler)
         self.start_epoch = ckpt.epoch
         if ckpt.rng_state is not None:
             set_rng_state(ckpt.rng_state)

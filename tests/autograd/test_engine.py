@@ -155,3 +155,15 @@ def test_gradcheck_catches_a_wrong_backward():
         lw.gradcheck(WrongSquare.apply, (x,))
     with pytest.raises(ValueError, match="float64"):
         lw.gradcheck(WrongSquare.apply, (lw.tensor([1.0], requires_grad=True),))
+
+
+def test_a_leaf_used_on_several_paths_gets_one_summed_gradient_and_one_hook_call():
+    w = Parameter(np.array([1.0, 2.0], np.float32))
+    seen, posts = [], []
+    w.register_hook(lambda g: seen.append(g.numpy().copy()))
+    w.register_post_accumulate_grad_hook(lambda t: posts.append(t.grad.numpy().copy()))
+    ((w * 2).sum() + (w * w).sum() + w.sum()).backward()
+    expected = 2 + 2 * np.array([1.0, 2.0]) + 1
+    assert len(seen) == 1 and len(posts) == 1      # PyTorch: hooks see the total, once
+    np.testing.assert_allclose(seen[0], expected)
+    np.testing.assert_allclose(w.grad.numpy(), expected)

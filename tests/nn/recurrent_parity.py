@@ -43,7 +43,8 @@ def run_both(ours, reference, inputs, call, seed=0, atol=1e-5, rtol=1e-4):
              else a for a in inputs]
     torch_in = [torch.tensor(a, requires_grad=True) if isinstance(a, np.ndarray) and
                 a.dtype.kind == "f" else a for a in inputs]
-    lw_out, torch_out = flatten(call(ours, lw_in, "lw")), flatten(call(reference, torch_in, "torch"))
+    lw_out = flatten(call(ours, lw_in, "lw"))
+    torch_out = flatten(call(reference, torch_in, "torch"))
     assert len(lw_out) == len(torch_out)
     rng = np.random.default_rng(seed + 7)
     lw_loss, torch_loss = 0, 0

@@ -128,3 +128,34 @@ def test_packed_layer_gradcheck(mode, reverse):
                                    reverse=reverse)
         return lw.cat([out.reshape(-1), h_n.reshape(-1) * 2, c0.reshape(-1) * 0])
     assert_gradcheck(layer, *arrays)
+
+
+@pytest.mark.filterwarnings("ignore:LSTM with projections is not supported with oneDNN")
+def test_packed_lstm_with_projection_matches_torch():
+    ours, reference = twins("LSTM", 3, 6, num_layers=2, bidirectional=True, proj_size=2)
+    arrays = [random(7, len(LENGTHS), 3, seed=4), random(4, len(LENGTHS), 2, seed=5),
+              random(4, len(LENGTHS), 6, seed=6)]
+    run_both(ours, reference, arrays, packed_call("LSTM", True, False))
+
+
+@pytest.mark.parametrize("kind,extra", KINDS, ids=["rnn", "lstm", "gru", "rnn_relu"])
+def test_inference_projects_in_chunks_and_matches_training_forward(kind, extra, monkeypatch):
+    from layerwise.nn.functional import recurrent_base
+    monkeypatch.setattr(recurrent_base, "PROJECTION_CHUNK_ROWS", 7)   # 1-2 steps per chunk
+    ours, reference = twins(kind, 3, 4, num_layers=2, bidirectional=True, **extra)
+    x = random(9, len(LENGTHS), 3, seed=8)
+    for lengths in (None, LENGTHS):
+        data = lw.tensor(x)
+        if lengths:
+            data = rnn_utils.pack_padded_sequence(data, lengths, enforce_sorted=False)
+        with lw.no_grad():
+            out, state = ours(data)
+        expected, t_state = reference(torch.tensor(x) if not lengths else
+                                      torch.nn.utils.rnn.pack_padded_sequence(
+                                          torch.tensor(x), lengths, enforce_sorted=False))
+        out = out.data if lengths else out
+        expected = expected.data if lengths else expected
+        np.testing.assert_allclose(out.numpy(), expected.detach().numpy(), atol=1e-5)
+        h_n = state[0] if kind == "LSTM" else state
+        t_h_n = t_state[0] if kind == "LSTM" else t_state
+        np.testing.assert_allclose(h_n.numpy(), t_h_n.detach().numpy(), atol=1e-5)

@@ -26,7 +26,7 @@ Layout as in ``lstm.py``: gates of all steps in one (3, rows, H) array, gate by 
 import numpy as np
 
 from .recurrent_base import (RecurrentLayerFunction, check_layer_shapes, gate_blocks,
-                             sigmoid_from_half_tanh_)
+                             project_steps, sigmoid_from_half_tanh_, with_bias_row)
 
 ORDER = (0, 1, 2)
 SCALE = np.array([0.5, 0.5, 1.0])        # σ(x) = (1 + tanh(x/2)) / 2 for r, z
@@ -42,42 +42,41 @@ class GRULayer(RecurrentLayerFunction):
         dtype, batch, rows = x.dtype, steps.batch, steps.rows
         scale = SCALE.astype(dtype)[:, None, None]
         w_ih_g, w_hh_g = gate_blocks(w_ih, ORDER), gate_blocks(w_hh, ORDER)   # (3, H, .)
-        w_hh_gT = np.ascontiguousarray((w_hh_g * scale).transpose(0, 2, 1))
-        gates = np.matmul(x, (w_ih_g * scale).transpose(0, 2, 1))             # (3, rows, H)
-        b_hn = None
-        if b_ih is not None:
-            bias = b_ih.reshape(3, 1, hidden).astype(dtype, copy=True)
-            bias[:2] += b_hh.reshape(3, 1, hidden)[:2]   # b_hr, b_hz add linearly
-            gates += bias * scale
-            b_hn = b_hh[2 * hidden:]                     # b_hn stays inside r ⊙ (.)
-        h = self.initial_state(h0, batch, hidden, dtype)
-        out = np.empty((rows, hidden), dtype=dtype)
         save = any(self.needs_input_grad)
+        gates, per_step = project_steps(x, (w_ih_g * scale).transpose(0, 2, 1), steps, reverse,
+                                        keep=save)                    # (3, rows, H) if kept
+        bias, b_in = None, None
+        if b_ih is not None:
+            # hidden side: [b_ir + b_hr, b_iz + b_hz, b_hn] (b_hn stays inside r ⊙ (.));
+            # b_in, outside the reset gate, is added to n's input side at each step
+            bias = b_hh.reshape(3, hidden).astype(dtype, copy=True)
+            bias[:2] += b_ih.reshape(3, hidden)[:2]
+            bias *= scale[..., 0]
+            b_in = b_ih[2 * hidden:]
+        w_hh_gT = with_bias_row((w_hh_g * scale).transpose(0, 2, 1), bias)
+        h_buffer = self.state_buffer(h0, batch, hidden, dtype, bias)         # [h 1]
+        h = h_buffer[:, :hidden]
+        out = np.empty((rows, hidden), dtype=dtype)
         if save:
             h_prev_all = np.empty((rows, hidden), dtype=dtype)
             hn_all = np.empty((rows, hidden), dtype=dtype)
         mm = np.empty((3, batch, hidden), dtype=dtype)
         tmp = np.empty((batch, hidden), dtype=dtype)
-        for start, stop, n in steps.order(reverse):
-            a, hp, m = gates[:, start:stop], h[:n], mm[:, :n]
-            np.matmul(hp, w_hh_gT, out=m)
+        for start, stop, n, a in per_step:
+            hp, m = h[:n], mm[:, :n]
+            np.matmul(h_buffer[:n], w_hh_gT, out=m)
             rz = a[:2]
             rz += m[:2]
             sigmoid_from_half_tanh_(rz)
             r, z, cand = a
+            hn = m[2]                               # W_hn h + b_hn
             if save:
-                hn = hn_all[start:stop]
-                if b_hn is None:
-                    hn[...] = m[2]
-                else:
-                    np.add(m[2], b_hn, out=hn)
-            else:
-                hn = m[2]
-                if b_hn is not None:
-                    hn += b_hn
+                hn_all[start:stop] = hn
             t = tmp[:n]
             np.multiply(r, hn, out=t)               # r ⊙ (W_hn h + b_hn)
             cand += t
+            if b_in is not None:
+                cand += b_in
             np.tanh(cand, out=cand)
             o = out[start:stop]
             np.subtract(hp, cand, out=o)            # h' = n + z ⊙ (h - n)
@@ -86,7 +85,7 @@ class GRULayer(RecurrentLayerFunction):
             if save:
                 h_prev_all[start:stop] = hp
             hp[...] = o
-        finals["h_n"] = h
+        finals["h_n"] = self.final_state(h_buffer, hidden)
         if save:
             self.steps, self.reverse, self.hidden = steps, reverse, hidden
             self.gates, self.h_prev_all, self.hn_all = gates, h_prev_all, hn_all

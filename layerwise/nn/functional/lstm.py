@@ -18,7 +18,8 @@ Backpropagation through time, per step in reverse (σ' = s(1 - s), tanh' = 1 - y
     dh_t  = dL/dh_t (from the output) + dh_t (recurrent, from step t+1)
     do    = dh_t ⊙ tanh(c_t) ⊙ σ'(o)
     dc_t += dh_t ⊙ o_t ⊙ (1 - tanh²(c_t))
-    di    = dc_t ⊙ g_t ⊙ σ'(i);   df = dc_t ⊙ c_{t-1} ⊙ σ'(f);   dg = dc_t ⊙ i_t ⊙ tanh'(g)
+    di    = dc_t ⊙ g_t ⊙ σ'(i);   df = dc_t ⊙ c_{t-1} ⊙ σ'(f)
+    dg    = dc_t ⊙ i_t ⊙ tanh'(g)
     dc_{t-1} = dc_t ⊙ f_t;        dh_{t-1} = [di df dg do] W_hh
 
 Layout: the gate pre-activations of all steps live in one (4, rows, H) array, gate
@@ -26,13 +27,14 @@ by gate (each gate of each step is then one contiguous block, which makes the
 elementwise maths about twice as fast as on column slices of a (rows, 4H) array),
 in the internal order (i, f, o, g): the three sigmoids are one block. The sigmoid is
 computed as σ(x) = (1 + tanh(x/2)) / 2 with the 1/2 folded into the weights (NumPy's
-tanh is vectorized, ``scipy.special.expit`` is about 7x slower on float32); gradients
-are put back in PyTorch's order.
+tanh is vectorized, ``scipy.special.expit`` is about 7x slower on float32); the
+biases ride in the recurrent GEMM as an extra row of W_hhᵀ against a column of ones in
+the state. Gradients are put back in PyTorch's order.
 """
 import numpy as np
 
 from .recurrent_base import (RecurrentLayerFunction, check_layer_shapes, combined_bias,
-                             gate_blocks, sigmoid_from_half_tanh_)
+                             gate_blocks, project_steps, with_bias_row)
 
 ORDER = (0, 1, 3, 2)                     # PyTorch (i, f, g, o) <-> internal (i, f, o, g)
 SCALE = np.array([0.5, 0.5, 0.5, 1.0])   # σ(x) = (1 + tanh(x/2)) / 2 for i, f, o
@@ -48,15 +50,16 @@ class LSTMLayer(RecurrentLayerFunction):
         dtype, batch, rows = x.dtype, steps.batch, steps.rows
         scale = SCALE.astype(dtype)[:, None, None]
         w_ih_g, w_hh_g = gate_blocks(w_ih, ORDER), gate_blocks(w_hh, ORDER)   # (4, H, .)
-        w_hh_gT = np.ascontiguousarray((w_hh_g * scale).transpose(0, 2, 1))   # (4, P, H)
-        gates = np.matmul(x, (w_ih_g * scale).transpose(0, 2, 1))             # (4, rows, H)
         bias = combined_bias(b_ih, b_hh, dtype)
-        if bias is not None:
-            gates += gate_blocks(bias[:, None], ORDER).transpose(0, 2, 1) * scale
-        h = self.initial_state(h0, batch, state, dtype)
+        bias_g = None if bias is None else gate_blocks(bias[:, None], ORDER)[..., 0] * scale[..., 0]
+        w_hh_gT = with_bias_row((w_hh_g * scale).transpose(0, 2, 1), bias_g)  # (4, P [+1], H)
+        save = any(self.needs_input_grad)
+        gates, per_step = project_steps(x, (w_ih_g * scale).transpose(0, 2, 1), steps, reverse,
+                                        keep=save)                    # (4, rows, H) if kept
+        h_buffer = self.state_buffer(h0, batch, state, dtype, bias)            # [h 1]
+        h = h_buffer[:, :state]
         c = self.initial_state(c0, batch, hidden, dtype)
         out = np.empty((rows, state), dtype=dtype)
-        save = any(self.needs_input_grad)
         if save:
             h_prev_all = np.empty((rows, state), dtype=dtype)
             c_prev_all = np.empty((rows, hidden), dtype=dtype)
@@ -66,13 +69,15 @@ class LSTMLayer(RecurrentLayerFunction):
         mm = np.empty((4, batch, hidden), dtype=dtype)
         tmp = np.empty((batch, hidden), dtype=dtype)
         tmp2 = np.empty((batch, hidden), dtype=dtype)
-        for start, stop, n in steps.order(reverse):
-            a, hp, cp, m = gates[:, start:stop], h[:n], c[:n], mm[:, :n]
-            np.matmul(hp, w_hh_gT, out=m)
+        for start, stop, n, a in per_step:
+            hp, cp, m = h[:n], c[:n], mm[:, :n]
+            np.matmul(h_buffer[:n], w_hh_gT, out=m)
             a += m
-            sigmoid_from_half_tanh_(a[:3])
+            np.tanh(a, out=a)                      # g's tanh, and the sigmoids' ...
+            sig = a[:3]
+            sig *= 0.5
+            sig += 0.5                             # ... σ(x) = (1 + tanh(x/2)) / 2
             i, f, o, g = a
-            np.tanh(g, out=g)
             if save:
                 h_prev_all[start:stop] = hp
                 c_prev_all[start:stop] = cp
@@ -90,7 +95,7 @@ class LSTMLayer(RecurrentLayerFunction):
                 np.multiply(o, tc, out=raw)
                 np.matmul(raw, w_hrT, out=hn)
             hp[...] = hn
-        finals["h_n"], finals["c_n"] = h, c
+        finals["h_n"], finals["c_n"] = self.final_state(h_buffer, state), c
         if save:
             self.steps, self.reverse = steps, reverse
             self.gates, self.h_prev_all, self.c_prev_all = gates, h_prev_all, c_prev_all

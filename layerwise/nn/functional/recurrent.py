@@ -25,7 +25,7 @@ from ...autograd.ops import reshape
 from .gru import GRULayer
 from .lstm import LSTMLayer
 from .recurrent_base import (RecurrentLayerFunction, TimeSteps, check_layer_shapes,
-                             combined_bias, final_states, project_inputs)
+                             combined_bias, final_states, project_inputs, with_bias_row)
 
 __all__ = ["rnn_layer", "lstm_layer", "gru_layer", "rnn_tanh_cell", "rnn_relu_cell",
            "lstm_cell", "gru_cell"]
@@ -51,21 +51,23 @@ class ElmanLayer(RecurrentLayerFunction):
         check_layer_shapes(f"rnn_{nonlinearity}", x, h0, w_ih, w_hh, steps, hidden)
         dtype, batch = x.dtype, steps.batch
         activate = self.ACTIVATIONS[nonlinearity]
-        out = project_inputs(x, w_ih, combined_bias(b_ih, b_hh, dtype))   # becomes h_t in place
-        w_hhT = np.ascontiguousarray(w_hh.T)
-        h = self.initial_state(h0, batch, hidden, dtype)
+        out = project_inputs(x, w_ih, None)                  # becomes h_t in place
+        bias = combined_bias(b_ih, b_hh, dtype)
+        w_hhT = with_bias_row(w_hh.T[None], None if bias is None else bias[None])[0]
+        h_buffer = self.state_buffer(h0, batch, hidden, dtype, bias)   # [h 1]
+        h = h_buffer[:, :hidden]
         save = any(self.needs_input_grad)
         h_prev_all = np.empty_like(out) if save else None
         mm = np.empty((batch, hidden), dtype=dtype)
         for start, stop, n in steps.order(reverse):
             a, hp, m = out[start:stop], h[:n], mm[:n]
-            np.matmul(hp, w_hhT, out=m)
+            np.matmul(h_buffer[:n], w_hhT, out=m)
             a += m
             activate(a)
             if save:
                 h_prev_all[start:stop] = hp
             hp[...] = a
-        finals["h_n"] = h
+        finals["h_n"] = self.final_state(h_buffer, hidden)
         if save:
             self.steps, self.reverse, self.nonlinearity = steps, reverse, nonlinearity
             self.out, self.h_prev_all, self.w_hh = out, h_prev_all, w_hh

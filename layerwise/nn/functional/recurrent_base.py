@@ -131,6 +131,24 @@ class RecurrentLayerFunction(Function):
         return np.array(h0, dtype=dtype, copy=True, order="C")
 
     @staticmethod
+    def state_buffer(h0, batch, size, dtype, bias):
+        """The hidden-state buffer: (batch, size), plus a last column of ones with a bias.
+
+        With that column, the recurrent GEMM [h 1] [W_hhᵀ; b] adds the bias at no cost
+        (a GEMM with K + 1 runs as fast), instead of a pass over all steps' gates.
+        """
+        h = np.empty((batch, size + (bias is not None)), dtype=dtype)
+        h[:, :size] = 0 if h0 is None else h0
+        if bias is not None:
+            h[:, size] = 1
+        return h
+
+    @staticmethod
+    def final_state(buffer, size):
+        """The state part of a buffer made by ``state_buffer``, as its own array."""
+        return buffer if buffer.shape[1] == size else np.ascontiguousarray(buffer[:, :size])
+
+    @staticmethod
     def recurrent_grad_start(grads, key, batch, size, dtype):
         """The gradient flowing into the last step's state: dL/d(final state), or zeros."""
         g = grads.get(key)
@@ -145,6 +163,13 @@ def gate_blocks(weight, order):
     return blocks[list(order)]
 
 
+def with_bias_row(w_T, bias):
+    """Per-gate (G, K, H) weights with the bias (G, H) appended as row K (or unchanged)."""
+    if bias is None:
+        return np.ascontiguousarray(w_T)
+    return np.ascontiguousarray(np.concatenate([w_T, bias[:, None, :]], axis=1))
+
+
 def sigmoid_from_half_tanh_(y):
     """In place: σ(2y) = (1 + tanh(y)) / 2, for gates whose weights were halved.
 
@@ -155,6 +180,38 @@ def sigmoid_from_half_tanh_(y):
     y *= 0.5
     y += 0.5
     return y
+
+
+def project_steps(x, w_T, steps, reverse, keep):
+    """The input projections x_t W_ihᵀ of every step, per gate: (all, per_step).
+
+    ``per_step`` yields (start, stop, n, gates (G, n, H)) in processing order. With
+    ``keep`` (training: backward needs every step's gates) all steps are projected by
+    one GEMM into one (G, rows, H) array, returned as ``all``. Otherwise (inference)
+    ``all`` is None and the steps are projected a few at a time into a small reused
+    buffer that stays in cache while the steps consume it.
+    """
+    if keep:
+        gates = np.matmul(x, w_T)
+        return gates, ((start, stop, n, gates[:, start:stop])
+                       for start, stop, n in steps.order(reverse))
+    return None, _projected_in_chunks(x, w_T, steps, reverse)
+
+
+def _projected_in_chunks(x, w_T, steps, reverse):
+    blocks = steps.order(reverse)
+    chunk = max(1, PROJECTION_CHUNK_ROWS // steps.batch)
+    buffer = np.empty((w_T.shape[0], chunk * steps.batch, w_T.shape[2]), dtype=x.dtype)
+    for k in range(0, len(blocks), chunk):
+        group = blocks[k:k + chunk]
+        first, last = min(b[0] for b in group), max(b[1] for b in group)
+        part = buffer[:, :last - first]
+        np.matmul(x[first:last], w_T, out=part)
+        for start, stop, n in group:
+            yield start, stop, n, part[:, start - first:stop - first]
+
+
+PROJECTION_CHUNK_ROWS = 512   # inference: project ~512 rows (e.g. 8 steps of 64) at a time
 
 
 def project_inputs(x, w_ih, bias):
