@@ -228,11 +228,14 @@ def cmd_summary(args):
     size = tuple(int(s) for s in args.input_size.split(",")) if args.input_size else None
     if args.model.endswith(".safetensors"):
         config, model = _load_for_inference(args.model)
-        size = size or (config["in_channels"], config["image_size"], config["image_size"])
+        if "in_channels" in config and "image_size" in config:
+            size = size or (config["in_channels"], config["image_size"], config["image_size"])
     else:
-        size = size or (1, 28, 28)
-        model = get_model(args.model, num_classes=args.num_classes, in_channels=size[0],
-                          image_size=size[1])
+        image = size or (1, 28, 28)
+        model = get_model(args.model, num_classes=args.num_classes, in_channels=image[0],
+                          image_size=image[-1])
+        if not hasattr(model, "example_input"):
+            size = image
     print(summary(model, size))
 
 

@@ -13,7 +13,10 @@
 
 ``cell`` picks the recurrent layer: 'lstm' (default), 'gru' or 'rnn' (tanh).
 """
+import numpy as np
+
 from .. import nn
+from ..autograd.factories import zeros
 from ..autograd.ops import permute, reshape, transpose
 from ..nn.utils.rnn import PackedSequence
 
@@ -49,6 +52,10 @@ class CharLSTM(nn.Module):
     def forward(self, ids, state=None):
         out, state = self.rnn(self.embedding(ids), state)
         return self.decoder(self.dropout(out)), state
+
+    def example_input(self, batch_size=1, steps=16):
+        """Token ids to trace the model with (``layerwise summary``)."""
+        return zeros(batch_size, steps, dtype=np.int64)
 
 
 class RNNClassifier(nn.Module):
@@ -87,6 +94,10 @@ class LSTMForecaster(nn.Module):
     def forward(self, x):
         _, state = self.rnn(x)
         return self.head(final_hidden(state, self.cell)[-1])
+
+    def example_input(self, batch_size=1, steps=24):
+        """A window of values to trace the model with (``layerwise summary``)."""
+        return zeros(batch_size, steps, self.rnn.input_size)
 
 
 # builders for the registry: the image arguments (num_classes, in_channels, image_size)

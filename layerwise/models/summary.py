@@ -9,8 +9,11 @@ def _is_leaf(module):
     return not any(True for _ in module.children())
 
 
-def summary(model, input_size, batch_size=1, dtype=np.float32):
+def summary(model, input_size=None, batch_size=1, dtype=np.float32):
     """The table as a string; ``input_size`` excludes the batch, e.g. (1, 28, 28).
+
+    Models whose input is not an image of floats (token ids, say) define
+    ``example_input(batch_size)``; it is used when ``input_size`` is not given.
 
     Runs one forward pass (eval mode, no gradients) with hooks on the leaf layers to
     record their output shapes. Totals count parameters (PyTorch's convention);
@@ -20,7 +23,8 @@ def summary(model, input_size, batch_size=1, dtype=np.float32):
     for name, module in model.named_modules():
         if name and _is_leaf(module):
             def hook(mod, inputs, output, name=name):
-                shape = output.shape if hasattr(output, "shape") else type(output).__name__
+                first = output[0] if isinstance(output, (tuple, list)) and output else output
+                shape = first.shape if hasattr(first, "shape") else type(output).__name__
                 params = sum(p.data.size for p in mod.parameters(recurse=False))
                 rows.append((f"{name} ({type(mod).__name__})", shape, params))
             handles.append(module.register_forward_hook(hook))
@@ -28,7 +32,11 @@ def summary(model, input_size, batch_size=1, dtype=np.float32):
     model.eval()
     try:
         with no_grad():
-            model(zeros(batch_size, *input_size, dtype=dtype))
+            example = getattr(model, "example_input", None)
+            if input_size is None and example is not None:
+                model(example(batch_size))
+            else:
+                model(zeros(batch_size, *(input_size or (1, 28, 28)), dtype=dtype))
     finally:
         for h in handles:
             h.remove()

@@ -80,6 +80,9 @@ def _split(dataset, val_split, seed):
 
 
 def build_model(config):
+    """The model a checkpoint's config describes (its builder's own settings if recorded)."""
+    if "model_kwargs" in config:
+        return get_model(config["model"], **config["model_kwargs"])
     return get_model(config["model"], num_classes=config["num_classes"],
                      in_channels=config["in_channels"], image_size=config["image_size"])
 

@@ -32,9 +32,10 @@ from ..text import CharVocab, CorpusNotFoundError, WordVocab, load_corpus, vocab
 from .callbacks import CSVLogger, EarlyStopping, ModelCheckpoint, ProgressBar
 from .checkpoint import load_checkpoint
 from .run import make_optimizer, make_scheduler, write_outputs
-from .sequence_trainer import (ClippingTrainer, LanguageModelTrainer, TextProgressBar,
+from .sequence_trainer import (LanguageModelTrainer, TextProgressBar,
                                forecast_errors, naive_forecasts)
 from .tasks import register_task
+from .trainer import Trainer
 
 TEST_FRACTION = 0.2     # the forecaster's held-out tail
 
@@ -220,7 +221,7 @@ def train_rnn_classifier(args, out=print):
     monitor = "val_accuracy" if val_set is not None else "accuracy"
     optimizer, scheduler, callbacks = _trainer_parts(args, model, config, run_dir, resume,
                                                      monitor, ProgressBar)
-    trainer = ClippingTrainer(model, optimizer, nn.CrossEntropyLoss(), ("accuracy",), callbacks,
+    trainer = Trainer(model, optimizer, nn.CrossEntropyLoss(), ("accuracy",), callbacks,
                               scheduler, clip_grad_norm=config["clip_grad_norm"],
                               clip_grad_value=config.get("clip_grad_value"), config=config)
     _resume(trainer, args, resume, out)
@@ -275,7 +276,7 @@ def train_lstm_forecaster(args, out=print):
     monitor = "val_loss" if n_val else "loss"
     optimizer, scheduler, callbacks = _trainer_parts(args, model, config, run_dir, resume,
                                                      monitor, ProgressBar)
-    trainer = ClippingTrainer(model, optimizer, nn.MSELoss(), (), callbacks, scheduler,
+    trainer = Trainer(model, optimizer, nn.MSELoss(), (), callbacks, scheduler,
                               clip_grad_norm=config["clip_grad_norm"],
                               clip_grad_value=config.get("clip_grad_value"), config=config)
     _resume(trainer, args, resume, out)

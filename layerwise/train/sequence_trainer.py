@@ -40,34 +40,6 @@ def sequence_loss(logits, targets):
     return cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1))
 
 
-class ClippingTrainer(Trainer):
-    """The Trainer with gradient clipping by value too (``clip_grad_value``, after the norm).
-
-    Without ``clip_grad_value`` the step is the Trainer's own.
-    """
-
-    def __init__(self, *args, clip_grad_value=None, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.clip_grad_value = clip_grad_value
-
-    def train_step(self, x, y):
-        if not self.clip_grad_value:
-            return super().train_step(x, y)
-        from ..nn.utils import clip_grad_norm_, clip_grad_value_
-        output = self.model(x)
-        loss = self.loss_fn(output, y)
-        self.optimizer.zero_grad()
-        loss.backward()
-        sync = getattr(self.model, "finish_gradient_sync", None)   # data-parallel training
-        if sync is not None:
-            sync()
-        if self.clip_grad_norm:
-            clip_grad_norm_(self.model.parameters(), self.clip_grad_norm)
-        clip_grad_value_(self.model.parameters(), self.clip_grad_value)
-        self.optimizer.step()
-        return loss.item(), output
-
-
 class CarriedState:
     """A language model seen as ``model(ids) -> logits`` that carries its recurrent state
     from call to call, detached (truncated BPTT), so the Trainer's step runs unchanged.
@@ -97,7 +69,7 @@ class ResetStateEachEpoch(Callback):
         trainer.model.reset_state()
 
 
-class LanguageModelTrainer(ClippingTrainer):
+class LanguageModelTrainer(Trainer):
     """Trainer for ``model(ids, state) -> (logits, state)`` over a ``TextStream``.
 
     The state is carried across batches (``CarriedState``) and reset each epoch; the

@@ -30,7 +30,7 @@ class Trainer:
 
     def __init__(self, model, optimizer, loss_fn, metrics=("accuracy",), callbacks=(),
                  scheduler=None, scheduler_monitor="val_loss", clip_grad_norm=None,
-                 config=None):
+                 config=None, clip_grad_value=None):
         self.model, self.optimizer, self.loss_fn = model, optimizer, loss_fn
         self.metrics = {(m if isinstance(m, str) else m.__name__): get_metric(m) for m in metrics}
         self.history = History()
@@ -38,7 +38,7 @@ class Trainer:
         if not any(isinstance(c, TerminateOnNaN) for c in self.callbacks):
             self.callbacks.insert(1, TerminateOnNaN())
         self.scheduler, self.scheduler_monitor = scheduler, scheduler_monitor
-        self.clip_grad_norm = clip_grad_norm
+        self.clip_grad_norm, self.clip_grad_value = clip_grad_norm, clip_grad_value
         self.config = dict(config or {})
         self.start_epoch, self.epoch, self.epochs = 0, 0, 0
         self.stop_training, self.steps_per_epoch = False, 0
@@ -56,9 +56,12 @@ class Trainer:
         sync = getattr(self.model, "finish_gradient_sync", None)  # distributed (issue 11):
         if sync is not None:                                      # DDP averages gradients
             sync()
-        if self.clip_grad_norm:
+        if self.clip_grad_norm:     # clipping: by norm, then by value
             from ..nn.utils import clip_grad_norm_
             clip_grad_norm_(self.model.parameters(), self.clip_grad_norm)
+        if self.clip_grad_value:
+            from ..nn.utils import clip_grad_value_
+            clip_grad_value_(self.model.parameters(), self.clip_grad_value)
         self.optimizer.step()
         return loss.item(), output
 
@@ -199,7 +202,7 @@ def as_loader(data, batch_size, shuffle, seed=None, transform=None):
 
 def fit(model, train_data, epochs=1, optimizer=None, loss=None, val_data=None, batch_size=32,
         metrics=("accuracy",), callbacks=(), scheduler=None, clip_grad_norm=None, seed=None,
-        transform=None, progress=True):
+        transform=None, progress=True, clip_grad_value=None):
     """Train ``model`` Keras-style; returns the :class:`History`.
 
     ``train_data``/``val_data``: DataLoaders, Datasets or (inputs, targets) arrays.
@@ -212,7 +215,7 @@ def fit(model, train_data, epochs=1, optimizer=None, loss=None, val_data=None, b
     loss = loss or nn.CrossEntropyLoss()
     callbacks = list(callbacks) + ([ProgressBar()] if progress else [])
     trainer = Trainer(model, optimizer, loss, metrics, callbacks, scheduler,
-                      clip_grad_norm=clip_grad_norm)
+                      clip_grad_norm=clip_grad_norm, clip_grad_value=clip_grad_value)
     train_loader = as_loader(train_data, batch_size, True, seed, transform)
     val_loader = as_loader(val_data, batch_size, False)
     return trainer.fit(train_loader, epochs, val_loader)

@@ -76,3 +76,9 @@ def test_parser_defaults_are_the_main_job():
     args = build_parser().parse_args(["train"])
     assert (args.model, args.dataset, args.batch_size, args.optimizer) == \
         ("seed003-cnn", "fashion-mnist", 64, "adam")
+
+
+def test_summary_of_a_language_model_traces_token_ids(capsys):
+    assert run("summary", "char-lstm") == 0
+    text = capsys.readouterr().out
+    assert "rnn (LSTM)" in text and "(None, 16, 256)" in text and "Total params: 897,152" in text
