@@ -16,6 +16,7 @@ without MPI; a missing mpi4py is reported with the command that installs it.
 """
 import os
 import sys
+import time
 from contextlib import contextmanager
 
 import numpy as np
@@ -283,10 +284,14 @@ def abort_on_error(group=None):
         status = 130 if isinstance(err, KeyboardInterrupt) else 1
         if isinstance(err, SystemExit):
             status = err.code if isinstance(err.code, int) else 1
-        else:
+        message = ""
+        if not isinstance(err, SystemExit):
             import traceback
-            traceback.print_exc()
-        print(f"layerwise: {group.describe()} failed ({type(err).__name__}: {err}); "
-              f"aborting all ranks", file=sys.stderr, flush=True)
+            message = "".join(traceback.format_exception(err))
+        message += (f"layerwise: {group.describe()} failed ({type(err).__name__}: {err}); "
+                    f"aborting all ranks\n")
         sys.stdout.flush()
+        sys.stderr.write(message)   # one write: the launcher forwards it before tearing down
+        sys.stderr.flush()
+        time.sleep(0.5)             # let mpiexec forward the output before the abort
         mpi().COMM_WORLD.Abort(status)
