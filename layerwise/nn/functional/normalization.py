@@ -14,6 +14,7 @@ and means over the same axes, the closed-form backward is
 import numpy as np
 
 from ...autograd.function import Function
+from ...backend.parallel import for_each_chunk
 
 __all__ = ["batch_norm", "layer_norm"]
 
@@ -23,15 +24,39 @@ def _channel_shape(x):
     return (1, x.shape[1]) + (1,) * (x.ndim - 2)
 
 
+def _batch_chunks(work, x):
+    """``work(a, b)`` over slices x[a:b] of the batch, on all threads for large arrays."""
+    per_item = max(x[0].size, 1) if len(x) else 1
+    for_each_chunk(work, x.shape[0], min_size=max(1, (1 << 17) // per_item))
+
+
 def _per_channel_sum(a):
     """Σ over every axis but the channel axis 1 of an (N, C, ...) array, shape (C,)."""
-    return np.einsum("ncl->c", a.reshape(a.shape[0], a.shape[1], -1))
+    return _per_channel_dot(a, None)
 
 
 def _per_channel_dot(a, b):
-    """Σ a·b over every axis but the channel axis 1, shape (C,), without a temporary."""
+    """Σ a·b (or Σ a if b is None) over every axis but the channel axis 1, shape (C,).
+
+    One pass without a temporary; large batches are split across threads and the
+    partial sums added.
+    """
     n, c = a.shape[:2]
-    return np.einsum("ncl,ncl->c", a.reshape(n, c, -1), b.reshape(n, c, -1))
+    a3 = a.reshape(n, c, -1)
+    b3 = None if b is None else b.reshape(n, c, -1)
+    partials = {}
+
+    def work(start, stop):
+        if b3 is None:
+            partials[start] = np.einsum("ncl->c", a3[start:stop])
+        else:
+            partials[start] = np.einsum("ncl,ncl->c", a3[start:stop], b3[start:stop])
+
+    _batch_chunks(work, a)
+    total = None   # added in batch order, so results do not depend on thread timing
+    for start in sorted(partials):
+        total = partials[start] if total is None else total + partials[start]
+    return total
 
 
 def _affine(x_hat, weight, bias):
@@ -61,13 +86,24 @@ class BatchNormTraining(Function):
         shape = _channel_shape(x)
         count = x.size // x.shape[1]
         mean = (_per_channel_sum(x) / count).reshape(shape)
-        centered = x - mean
-        var = (_per_channel_dot(centered, centered) / count).reshape(shape)
+        x_hat = np.empty_like(x)
+        _batch_chunks(lambda a, b: np.subtract(x[a:b], mean, out=x_hat[a:b]), x)
+        var = (_per_channel_dot(x_hat, x_hat) / count).reshape(shape)
         inv_std = 1.0 / np.sqrt(var + eps)
-        x_hat = centered
-        x_hat *= inv_std
-        out = _affine(x_hat, None if weight is None else weight.reshape(shape),
-                      None if bias is None else bias.reshape(shape))
+        gamma = None if weight is None else weight.reshape(shape)
+        beta = None if bias is None else bias.reshape(shape)
+        out = x_hat if gamma is None and beta is None else np.empty_like(x)
+
+        def normalize(a, b):
+            x_hat[a:b] *= inv_std
+            if gamma is not None:
+                np.multiply(x_hat[a:b], gamma, out=out[a:b])
+                if beta is not None:
+                    out[a:b] += beta
+            elif beta is not None:
+                np.add(x_hat[a:b], beta, out=out[a:b])
+
+        _batch_chunks(normalize, x)
         if running_mean is not None:
             running_mean *= 1 - momentum
             running_mean += momentum * mean.reshape(-1)
@@ -89,10 +125,18 @@ class BatchNormTraining(Function):
         if need_x:
             scale = self.inv_std if self.weight is None else \
                 self.inv_std * self.weight.reshape(shape)
-            grad_x = x_hat * (sum_g_xhat / count).reshape(shape)
-            np.subtract(g, grad_x, out=grad_x)
-            grad_x -= (sum_g / count).reshape(shape)
-            grad_x *= scale
+            mean_g_xhat = (sum_g_xhat / count).reshape(shape)
+            mean_g = (sum_g / count).reshape(shape)
+            grad_x = np.empty_like(g)
+
+            def input_gradient(a, b):
+                out = grad_x[a:b]
+                np.multiply(x_hat[a:b], mean_g_xhat, out=out)
+                np.subtract(g[a:b], out, out=out)
+                out -= mean_g
+                out *= scale
+
+            _batch_chunks(input_gradient, g)
         grad_weight = sum_g_xhat if need_weight else None
         grad_bias = sum_g if need_bias else None
         return grad_x, grad_weight, grad_bias
