@@ -69,6 +69,7 @@ def _add_train(sub):
     g.add_argument("--limit", type=int, default=None,
                    help="use only the first N training images (quick trials)")
     _add_sequence_options(p)
+    _add_transformer_options(p)
     return p
 
 
@@ -105,6 +106,40 @@ def _add_sequence_options(p):
                    help="lstm-forecaster: values predicted after each window (default 1)")
     g.add_argument("--clip-grad-value", type=float, default=None,
                    help="clamp every gradient entry to [-v, v] (recurrent models)")
+
+
+def _add_transformer_options(p):
+    g = p.add_argument_group("transformers (gpt-mini, seq2seq, text-classifier)")
+    g.add_argument("--tokenizer", default=None, choices=["char", "word", "bpe"],
+                   help="gpt-mini (default char) / text-classifier (default word): tokens")
+    g.add_argument("--vocab-size", type=int, default=None,
+                   help="bpe: number of tokens (default 1000); char/word: at most this many")
+    g.add_argument("--block-size", type=int, default=None,
+                   help="gpt-mini: context length in tokens (default 128); text-classifier: "
+                        "tokens read per quote (default 128)")
+    g.add_argument("--d-model", type=int, default=None,
+                   help="transformer width (gpt-mini 128, seq2seq 128, text-classifier 64)")
+    g.add_argument("--nhead", type=int, default=None, help="attention heads (default 4)")
+    g.add_argument("--dim-feedforward", type=int, default=None,
+                   help="feed-forward width (gpt-mini 4*d_model, seq2seq 256, classifier 128)")
+    g.add_argument("--positional", default=None, choices=["learned", "sinusoidal"],
+                   help="gpt-mini: positional encoding (default learned)")
+    g.add_argument("--task", default=None, choices=["reverse", "sort", "dates"],
+                   help="seq2seq: the task generated offline (default reverse)")
+    g.add_argument("--arch", default=None,
+                   choices=["gru", "gru-attention", "lstm", "lstm-attention", "transformer"],
+                   help="seq2seq: encoder-decoder (default gru-attention)")
+    g.add_argument("--min-length", type=int, default=None,
+                   help="seq2seq: shortest input (default 1)")
+    g.add_argument("--max-length", type=int, default=None,
+                   help="seq2seq: longest input (default 24)")
+    g.add_argument("--train-samples", type=int, default=None,
+                   help="seq2seq: training pairs (default 20000)")
+    g.add_argument("--test-samples", type=int, default=None,
+                   help="seq2seq: test pairs (default 2000)")
+    g.add_argument("--categories", default=None,
+                   help="text-classifier: comma-separated fortunes files (default computers,"
+                        "definitions,politics,science,songs-poems,zippy)")
 
 
 def _add_evaluate(sub):

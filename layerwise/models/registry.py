@@ -46,6 +46,13 @@ from .sequence import SEQUENCE_BUILDERS  # noqa: E402
 
 MODELS.update(SEQUENCE_BUILDERS)
 
+# the transformer family: gpt-mini, seq2seq, text-classifier (issue 9)
+from .gpt import gpt_mini  # noqa: E402
+from .seq2seq import seq2seq  # noqa: E402
+from .text_classifier import text_classifier  # noqa: E402
+
+MODELS.update({"gpt-mini": gpt_mini, "seq2seq": seq2seq, "text-classifier": text_classifier})
+
 
 def register_model(name, builder):
     MODELS[_key(name)] = builder

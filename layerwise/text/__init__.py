@@ -9,3 +9,4 @@
 from .corpus import (FORTUNES_DIR, CorpusNotFoundError, fortune_files, fortunes_text,  # noqa: F401
                      load_corpus, read_fortunes, read_text)
 from .vocab import CharVocab, Vocab, WordVocab, load_vocab, vocab_from_dict  # noqa: F401
+from .tokenizers import *  # noqa: F401,F403  (char/word/BPE tokenizers, issue 9)

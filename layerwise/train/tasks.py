@@ -41,4 +41,5 @@ def _load_families():
 FAMILY_MODULES = [
     "layerwise.train.run_generative",  # autoencoders, vae, gan, dcgan, rbm, dbn
     "layerwise.train.run_sequence",    # char-lstm, rnn-classifier, lstm-forecaster
+    "layerwise.train.run_transformer",  # gpt-mini, seq2seq, text-classifier
 ]

@@ -13,6 +13,7 @@ from .conv_transpose import *  # noqa: F401,F403
 from .dropout import *  # noqa: F401,F403
 from .embedding import *  # noqa: F401,F403
 from .linear import *  # noqa: F401,F403
+from .multi_head_attention import *  # noqa: F401,F403  (attention, issue 9)
 from .loss import *  # noqa: F401,F403
 from .normalization import *  # noqa: F401,F403
 from .pooling import *  # noqa: F401,F403
