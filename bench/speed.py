@@ -12,6 +12,13 @@ Blocks run while other processes load the machine are redone (see harness.py).
     python bench/speed.py --models mlp --phases train --repeats 3
     python bench/speed.py --memory            # also peak memory (one subprocess each)
     python bench/speed.py --conv-gflops       # conv layers' GFLOP/s against GEMM peak
+    python bench/speed.py --suites cnn         # only the CNN/MLP table
+
+Suites: ``cnn`` (the table above), ``sequences`` (LSTM/GRU layer train/infer steps, run as
+``bench/speed_sequences.py``) and ``transformer`` (a TransformerEncoderLayer training step
+and gpt-mini generation with and without the key/value cache, run as
+``bench/speed_transformer.py``); each suite runs in its own process, one after the other,
+with the same --repeats, --seconds and --threads. Their own options: run the scripts.
 """
 import argparse
 import json
@@ -26,6 +33,8 @@ import time
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--suites", default="cnn,sequences,transformer",
+                   help="comma list of cnn, sequences, transformer")
     p.add_argument("--models", default="mlp,lenet5,seed004-cnn,seed003-cnn")
     p.add_argument("--phases", default="train,infer",
                    help="comma list of train, infer")
@@ -202,9 +211,33 @@ def machine_description():
             f"for BLAS / PyTorch intra-op / layerwise's pool")
 
 
+SUITE_SCRIPTS = {"sequences": "speed_sequences.py", "transformer": "speed_transformer.py"}
+
+
+def run_suite(suite):
+    """Run one of the other suites' scripts in a fresh process (its own thread settings
+    and memory), with this run's --repeats, --seconds and --threads; its table goes to
+    stdout as it comes."""
+    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), SUITE_SCRIPTS[suite])
+    command = [sys.executable, script, "--repeats", str(ARGS.repeats),
+               "--seconds", str(ARGS.seconds), "--threads", str(ARGS.threads)]
+    print(f"\n### {suite} (`python bench/{SUITE_SCRIPTS[suite]} --repeats {ARGS.repeats} "
+          f"--seconds {ARGS.seconds} --threads {ARGS.threads}`)\n", flush=True)
+    subprocess.run(command, check=True)
+
+
 def main():
     if ARGS.child:
         child_memory(*ARGS.child)
+        return
+    suites = ARGS.suites.split(",")
+    unknown = set(suites) - {"cnn", *SUITE_SCRIPTS}
+    if unknown:
+        raise SystemExit(f"unknown suite(s) {sorted(unknown)}: choose from cnn, sequences, "
+                         "transformer")
+    if "cnn" not in suites:
+        for suite in suites:
+            run_suite(suite)
         return
     log = lambda msg: print(msg, file=sys.stderr, flush=True)  # noqa: E731
     started = time.time()
@@ -249,10 +282,13 @@ def main():
                                     "torch_gflops": torch_gf, "ratio": ratio})
             print(f"| {label} | {lw_gf:.0f} | {lw_gf / peak:.0%} | {torch_gf:.0f} | "
                   f"{ratio:.2f} |", flush=True)
-    print(f"\n({time.time() - started:.0f} s; command: {results['command']})")
     if ARGS.json:
         with open(ARGS.json, "w") as handle:
             json.dump(results, handle, indent=2)
+    for suite in suites:
+        if suite != "cnn":
+            run_suite(suite)
+    print(f"\n({time.time() - started:.0f} s; command: {results['command']})")
 
 
 if __name__ == "__main__":
