@@ -24,7 +24,6 @@ import argparse
 import json
 import os
 import platform
-import resource
 import subprocess
 import sys
 import time
@@ -44,6 +43,8 @@ def parse_args(argv=None):
     p.add_argument("--seconds", type=float, default=1.0, help="length of one timed block")
     p.add_argument("--threads", type=int, default=os.cpu_count())
     p.add_argument("--memory", action="store_true", help="measure peak memory too")
+    p.add_argument("--memory-only", action="store_true",
+                   help="only the peak memory of each row, no timing")
     p.add_argument("--conv-gflops", action="store_true",
                    help="GFLOP/s of each conv layer against the GEMM peak")
     p.add_argument("--json", default=None, help="also write the results to this file")
@@ -52,7 +53,7 @@ def parse_args(argv=None):
     return p.parse_args(argv)
 
 
-ARGS = parse_args()
+ARGS = parse_args(None if __name__ == "__main__" else [])  # imported: the defaults
 for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[var] = str(ARGS.threads)
 os.environ["LAYERWISE_NUM_THREADS"] = str(ARGS.threads)
@@ -122,15 +123,27 @@ def torch_step(name, phase, batch, seed=0):
     return infer
 
 
+def _status_kb(field):
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    raise RuntimeError(f"no {field} in /proc/self/status")
+
+
 def child_memory(framework, name, phase, batch):
-    """Run in a subprocess: peak resident memory added by a few steps, in MB."""
+    """Run in a subprocess: peak resident memory of building the model (and optimizer) and
+    running a few steps, above the resident memory after the imports, in MB. The kernel's
+    high-water mark is reset first (``5 > /proc/self/clear_refs``), so the imports' own
+    transient peak does not hide it."""
     make = layerwise_step if framework == "layerwise" else torch_step
+    with open("/proc/self/clear_refs", "w") as clear:
+        clear.write("5")
+    base = _status_kb("VmRSS")
     step = make(name, phase, int(batch))
-    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     for _ in range(5):
         step()
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(json.dumps({"peak_mb": (peak - base) / 1024}))
+    print(json.dumps({"peak_mb": (_status_kb("VmHWM") - base) / 1024}))
 
 
 def memory(name, phase, batch):
@@ -252,6 +265,11 @@ def main():
             batches = [ARGS.train_batch] if phase == "train" else \
                 [int(b) for b in ARGS.infer_batches.split(",")]
             for batch in batches:
+                if ARGS.memory_only:
+                    mem = memory(name, phase, batch)
+                    print(f"| {name} | {phase} | {batch} | peak MB layerwise "
+                          f"{mem['layerwise']:.0f} / PyTorch {mem['torch']:.0f} |", flush=True)
+                    continue
                 r = harness.compare(lambda: (layerwise_step(name, phase, batch),
                                              torch_step(name, phase, batch)),
                                     ARGS.repeats, ARGS.seconds, log=log)
