@@ -10,6 +10,7 @@ from .autoencoder import (Autoencoder, ConvAutoencoder, DenoisingAutoencoder,  #
 from .alexnet import AlexNet, ZFNet, alexnet, zfnet  # noqa: F401
 from .densenet import (DenseNet, densenet121, densenet161, densenet169,  # noqa: F401
                        densenet201, densenet_bc)
+from .dbm import DBM  # noqa: F401
 from .dbn import DBN  # noqa: F401
 from .fid import ClassifierFID, frechet_distance  # noqa: F401
 from .gan import GAN, dcgan, mlp_gan  # noqa: F401
