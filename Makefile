@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 EPOCHS ?= 5
 DATASET_DIR := /usr/share/datasets/fashion-mnist
 
-.PHONY: train test install install-test dataset chromium clean
+.PHONY: train test install install-fast install-test dataset chromium clean
 
 $(VENV)/.base: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -13,11 +13,16 @@ $(VENV)/.base: pyproject.toml
 	$(PY) -m pip install --quiet -e .
 	touch $@
 
+$(VENV)/.fast: $(VENV)/.base
+	$(PY) -m pip install --quiet -e '.[fast]'
+	touch $@
+
 $(VENV)/.test: $(VENV)/.base
 	$(PY) -m pip install --quiet -e '.[test]'
 	touch $@
 
 install: $(VENV)/.base
+install-fast: $(VENV)/.fast
 install-test: $(VENV)/.test
 
 ## dataset: Fashion-MNIST from Debian's package when apt is available (else it is searched/fetched)
@@ -38,7 +43,7 @@ chromium:
 	fi
 
 ## train: the main job: seed003-cnn on Fashion-MNIST with a progress bar, then test accuracy and plots
-train: $(VENV)/.base dataset
+train: $(VENV)/.fast dataset
 	$(PY) -m layerwise train --model seed003-cnn --dataset fashion-mnist --epochs $(EPOCHS)
 
 ## test: the whole suite (parity tests against torch 2.13.0 included)

@@ -1,6 +1,7 @@
 """Adagrad: per-coordinate learning rates shrinking with the sum of squared gradients."""
 import numpy as np
 
+from . import jit_updates
 from .optimizer import Optimizer, check_hyperparameter, effective_gradient, params_with_grad
 
 __all__ = ["Adagrad"]
@@ -54,9 +55,13 @@ class Adagrad(Optimizer):
         for p, grad in params_with_grad(group):
             param_state = state[p] or self._init_state(p, group)
             step = param_state["step"] = param_state["step"] + 1
-            grad = effective_gradient(p, grad, maximize, weight_decay)
             decayed_lr = lr / (1 + (step - 1) * lr_decay)
             state_sum = param_state["sum"]
+            if jit_updates.usable(p.data, grad, state_sum):
+                jit_updates.run(jit_updates.adagrad, [p.data, grad, state_sum],
+                                [-1.0 if maximize else 1.0, weight_decay, eps, decayed_lr])
+                continue
+            grad = effective_gradient(p, grad, maximize, weight_decay)
             state_sum += grad * grad
             denominator = np.sqrt(state_sum)
             denominator += eps

@@ -1,6 +1,7 @@
 """Adam and AdamW: per-coordinate steps from bias-corrected moment estimates."""
 import numpy as np
 
+from . import jit_updates
 from .optimizer import (FLUSH_EVERY, Optimizer, check_hyperparameter, flush_near_subnormal,
                         params_with_grad, update_in_chunks)
 
@@ -48,15 +49,6 @@ class Adam(Optimizer):
         decoupled = group.get("decoupled_weight_decay", False)
         state = self.state
         for p, grad in params_with_grad(group):
-            if maximize:
-                grad = -grad
-            if weight_decay != 0:
-                if decoupled:
-                    p.data *= 1.0 - lr * weight_decay
-                else:
-                    decayed = p.data * weight_decay
-                    decayed += grad
-                    grad = decayed
             param_state = state[p]
             if not param_state:
                 param_state["step"] = 0
@@ -67,16 +59,36 @@ class Adam(Optimizer):
             step = param_state["step"] = param_state["step"] + 1
             bias_correction1 = 1.0 - beta1 ** step
             bias_correction2_sqrt = (1.0 - beta2 ** step) ** 0.5
-            arrays = [p.data, grad, param_state["exp_avg"], param_state["exp_avg_sq"],
-                      self.scratch(p)]
-            if amsgrad:
-                arrays.append(param_state["max_exp_avg_sq"])
-            update_in_chunks(adam_update, arrays, beta1=beta1, beta2=beta2, eps=eps,
-                             step_size=lr / bias_correction1,
-                             bias_correction2_sqrt=bias_correction2_sqrt)
+            exp_avg, exp_avg_sq = param_state["exp_avg"], param_state["exp_avg_sq"]
+            max_exp_avg_sq = param_state.get("max_exp_avg_sq") if amsgrad else None
+            if jit_updates.usable(p.data, grad, exp_avg, exp_avg_sq):
+                jit_updates.run(
+                    jit_updates.adam,
+                    [p.data, grad, exp_avg, exp_avg_sq,
+                     exp_avg_sq if max_exp_avg_sq is None else max_exp_avg_sq],
+                    [-1.0 if maximize else 1.0, 0.0 if decoupled else weight_decay,
+                     1.0 - lr * weight_decay if decoupled else 1.0, 1.0 - beta1, beta2,
+                     1.0 - beta2, eps, lr / bias_correction1, bias_correction2_sqrt],
+                    [amsgrad])
+            else:
+                if maximize:
+                    grad = -grad
+                if weight_decay != 0:
+                    if decoupled:
+                        p.data *= 1.0 - lr * weight_decay
+                    else:
+                        decayed = p.data * weight_decay
+                        decayed += grad
+                        grad = decayed
+                arrays = [p.data, grad, exp_avg, exp_avg_sq, self.scratch(p)]
+                if amsgrad:
+                    arrays.append(max_exp_avg_sq)
+                update_in_chunks(adam_update, arrays, beta1=beta1, beta2=beta2, eps=eps,
+                                 step_size=lr / bias_correction1,
+                                 bias_correction2_sqrt=bias_correction2_sqrt)
             if step % FLUSH_EVERY == 0:
-                flush_near_subnormal(param_state["exp_avg"])
-                flush_near_subnormal(param_state["exp_avg_sq"])
+                flush_near_subnormal(exp_avg)
+                flush_near_subnormal(exp_avg_sq)
 
 
 def adam_update(param, grad, exp_avg, exp_avg_sq, scratch, max_exp_avg_sq=None, *, beta1,

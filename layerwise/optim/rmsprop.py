@@ -1,6 +1,7 @@
 """RMSprop: divide the gradient by a running root mean square of recent gradients."""
 import numpy as np
 
+from . import jit_updates
 from .optimizer import Optimizer, check_hyperparameter, effective_gradient, params_with_grad
 
 __all__ = ["RMSprop"]
@@ -54,7 +55,6 @@ class RMSprop(Optimizer):
         centered, maximize = group["centered"], group["maximize"]
         state = self.state
         for p, grad in params_with_grad(group):
-            grad = effective_gradient(p, grad, maximize, weight_decay)
             param_state = state[p]
             if not param_state:
                 param_state["step"] = 0
@@ -65,6 +65,17 @@ class RMSprop(Optimizer):
                     param_state["grad_avg"] = np.zeros_like(p.data)
             param_state["step"] += 1
             square_avg = param_state["square_avg"]
+            if jit_updates.usable(p.data, grad):
+                placeholder = square_avg   # for the buffers this configuration lacks
+                jit_updates.run(
+                    jit_updates.rmsprop,
+                    [p.data, grad, square_avg, param_state.get("grad_avg", placeholder),
+                     param_state.get("momentum_buffer", placeholder)],
+                    [-1.0 if maximize else 1.0, weight_decay, alpha, 1.0 - alpha, eps,
+                     momentum, lr],
+                    [centered, momentum > 0])
+                continue
+            grad = effective_gradient(p, grad, maximize, weight_decay)
             square_avg *= alpha
             square_avg += (grad * grad) * (1.0 - alpha)
             if centered:

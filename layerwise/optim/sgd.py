@@ -1,6 +1,7 @@
 """Stochastic gradient descent, with momentum in PyTorch's form or the course's EMA form."""
 import numpy as np
 
+from . import jit_updates
 from .optimizer import Optimizer, check_hyperparameter, effective_gradient, params_with_grad
 
 __all__ = ["SGD"]
@@ -83,6 +84,10 @@ class SGD(Optimizer):
         ema = group.get("ema", False)
         state = self.state
         for p, grad in params_with_grad(group):
+            if jit_updates.usable(p.data, grad):
+                self._fused_update(p, grad, lr, momentum, dampening, weight_decay, nesterov,
+                                   maximize, ema)
+                continue
             grad = effective_gradient(p, grad, maximize, weight_decay)
             if momentum != 0:
                 param_state = state[p]
@@ -104,3 +109,19 @@ class SGD(Optimizer):
                 else:
                     grad = buf
             p.data -= grad * lr
+
+    def _fused_update(self, p, grad, lr, momentum, dampening, weight_decay, nesterov,
+                      maximize, ema):
+        """The same update in one compiled pass (``jit_updates.sgd``)."""
+        buf, grad_scale = p.data, 1.0          # buf is a placeholder without momentum
+        if momentum != 0:
+            param_state = self.state[p]
+            buf = param_state.get("momentum_buffer")
+            if buf is None:                    # first step: b = g (PyTorch), EMA: b = (1-μ)g
+                buf = param_state["momentum_buffer"] = np.zeros_like(p.data)
+                grad_scale = 1.0 - momentum if ema else 1.0
+            else:
+                grad_scale = 1.0 - (momentum if ema else dampening)
+        jit_updates.run(jit_updates.sgd, [p.data, grad, buf],
+                        [-1.0 if maximize else 1.0, weight_decay, momentum, grad_scale, lr],
+                        [momentum != 0, nesterov])

@@ -5,6 +5,7 @@ The derivative of each is elementwise too, so backward is one multiplication.
 import numpy as np
 from scipy.special import expit
 
+from ...backend import jit_elementwise
 from ...backend.broadcast import unbroadcast
 from ...backend.parallel import elementwise
 from ..function import Function
@@ -101,7 +102,9 @@ class Sigmoid(Function):
         return self.y
 
     def backward(self, g):
-        return elementwise(_sigmoid_grad, np.empty_like(g), g, self.y)
+        fast = jit_elementwise.usable(g, self.y)
+        kernel = jit_elementwise.sigmoid_grad if fast else _sigmoid_grad
+        return elementwise(kernel, np.empty_like(g), g, self.y)
 
 
 class Tanh(Function):
@@ -112,7 +115,9 @@ class Tanh(Function):
         return self.y
 
     def backward(self, g):
-        return elementwise(_tanh_grad, np.empty_like(g), g, self.y)
+        fast = jit_elementwise.usable(g, self.y)
+        kernel = jit_elementwise.tanh_grad if fast else _tanh_grad
+        return elementwise(kernel, np.empty_like(g), g, self.y)
 
 
 class ReLU(Function):
@@ -123,7 +128,9 @@ class ReLU(Function):
         return self.y
 
     def backward(self, g):
-        return elementwise(_relu_grad, np.empty_like(g), g, self.y)
+        fast = jit_elementwise.usable(g, self.y)
+        kernel = jit_elementwise.relu_grad if fast else _relu_grad
+        return elementwise(kernel, np.empty_like(g), g, self.y)
 
 
 class Maximum(Function):

@@ -16,6 +16,7 @@ import numpy as np
 from ...autograd.function import Function
 from ...autograd.grad_mode import is_grad_enabled
 from ...autograd.tensor import Tensor
+from ...backend import jit_pooling
 from ...backend import pooling as kernels
 from ...backend import pooling_tiled as tiled
 from ...backend.conv import crop2d, pad2d
@@ -33,7 +34,10 @@ class MaxPooling(Function):
         self.pads, self.input_shape = pads, x.shape
         self.tiled = tiled.tiles(x.shape[2:], kernel_size, stride, dilation, pads) and \
             x.dtype.kind == "f"
-        result = tiled.max_forward(x, kernel_size) if self.tiled else None
+        result = None
+        if self.tiled:
+            fast = jit_pooling if jit_pooling.usable(x) else tiled
+            result = fast.max_forward(x, kernel_size)
         if result is None:
             self.tiled = False
             result = _max_pool_arrays(x, kernel_size, stride, dilation, pads, out_size)
@@ -41,6 +45,9 @@ class MaxPooling(Function):
         return y
 
     def backward(self, grad_output):
+        if self.tiled and jit_pooling.usable(grad_output):   # exact for any gradient
+            return jit_pooling.max_backward(grad_output, self.argmax, self.input_shape,
+                                            self.window["kernel_size"])
         if self.tiled and np.isfinite(grad_output.sum(dtype=np.float64)):
             return tiled.max_backward(grad_output, self.argmax, self.input_shape,
                                       self.window["kernel_size"])
@@ -62,6 +69,8 @@ class AvgPooling(Function):
         self.window = dict(kernel_size=kernel_size, stride=stride, dilation=(1, 1))
         self.pads, self.input_shape, self.divisor = pads, x.shape, divisor
         self.tiled = tiled.tiles(x.shape[2:], kernel_size, stride, (1, 1), pads)
+        if self.tiled and jit_pooling.usable(x) and not isinstance(divisor, np.ndarray):
+            return jit_pooling.sum_forward(x, kernel_size, divisor)
         if self.tiled:
             y = tiled.sum_forward(x, kernel_size)
         else:
@@ -71,6 +80,10 @@ class AvgPooling(Function):
         return y
 
     def backward(self, grad_output):
+        if self.tiled and jit_pooling.usable(grad_output) and \
+                not isinstance(self.divisor, np.ndarray):
+            return jit_pooling.sum_backward(grad_output, self.input_shape,
+                                            self.window["kernel_size"], self.divisor)
         g = grad_output if self.divisor is None else grad_output / self.divisor
         if self.tiled:
             return tiled.sum_backward(g, self.input_shape, self.window["kernel_size"])

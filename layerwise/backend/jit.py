@@ -1,0 +1,79 @@
+"""Optional compiled kernels: numba when it is installed, the NumPy code otherwise.
+
+A few hot spots of a training step are sequences of a dozen elementwise passes in
+NumPy (an Adam update, the arg-max routing of max pooling, the copy of receptive
+fields into im2col columns). Written as one loop and compiled to machine code, each
+becomes a single pass over memory. The loops live in ``jit_*.py`` files beside the
+NumPy code they replace, as plain Python: without numba they are ordinary (slow)
+functions, which the tests still run on tiny inputs; with numba they are compiled
+once (``cache=True`` keeps the machine code in ``__pycache__``) and release the GIL,
+so ``parallel.for_each_chunk`` spreads them over layerwise's threads.
+
+Every kernel keeps the NumPy implementation as its reference: the same operations in
+the same order on the same dtype (no fast-math, no fused multiply-add), so both paths
+give bit-identical results, and the tests check that they do.
+
+    pip install 'layerwise[fast]'        # numba: the compiled kernels
+    LAYERWISE_JIT=0 python ...           # use the NumPy code even when numba is installed
+    layerwise.backend.jit.set_enabled(False)  /  with jit.disabled(): ...
+"""
+import os
+from contextlib import contextmanager
+
+try:
+    import numba
+except ImportError:  # the default install is NumPy only
+    numba = None
+
+_OFF = ("0", "false", "no", "off")
+_enabled = numba is not None and os.environ.get("LAYERWISE_JIT", "1").strip().lower() not in _OFF
+
+
+def available():
+    """True when numba is installed."""
+    return numba is not None
+
+
+def enabled():
+    """True when the compiled kernels are in use."""
+    return _enabled
+
+
+def set_enabled(flag):
+    """Use (True) or stop using (False) the compiled kernels."""
+    global _enabled
+    if flag and numba is None:
+        raise RuntimeError("layerwise.backend.jit: numba is not installed; "
+                           "pip install 'layerwise[fast]' for the compiled kernels")
+    _enabled = bool(flag)
+
+
+@contextmanager
+def disabled():
+    """Run the block on the NumPy code paths."""
+    previous = _enabled
+    set_enabled(False)
+    try:
+        yield
+    finally:
+        set_enabled(previous)
+
+
+def kernel(function):
+    """``function`` compiled by numba (nopython, GIL released, cached), or as is without it.
+
+    ``error_model='numpy'``: x / 0 gives inf or nan as in NumPy instead of raising, which
+    also lets LLVM vectorize loops that divide. For loops to vectorize, kernels index
+    arrays with loop counters that start at 0 (slice first): a computed or offset index
+    may be negative as far as numba knows, and its wrap-around check blocks SIMD.
+    """
+    if numba is None:
+        return function
+    return numba.njit(cache=True, nogil=True, error_model="numpy")(function)
+
+
+def describe():
+    """One line for benchmark reports: 'numba 0.61.0 (enabled)' or 'numba not installed'."""
+    if numba is None:
+        return "numba not installed (NumPy kernels)"
+    return f"numba {numba.__version__} ({'enabled' if _enabled else 'disabled'})"

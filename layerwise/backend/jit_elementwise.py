@@ -1,0 +1,50 @@
+"""Activation gradients as compiled loops (used when numba is installed).
+
+Each is one pass over memory where the NumPy code makes two or three (and a boolean
+temporary for ReLU), with the same operations in the same order, so results are
+bit-identical. The functions take ``(out, g, y)`` like the NumPy helpers they replace
+in ``autograd.ops.elementwise``, so ``parallel.elementwise`` splits them across threads.
+"""
+from . import jit
+
+
+def usable(*arrays):
+    """True when the compiled loops apply: numba on, C-contiguous float arrays of one dtype."""
+    first = arrays[0]
+    return jit.enabled() and first.dtype.kind == "f" and all(
+        a.flags.c_contiguous and a.dtype == first.dtype and a.shape == first.shape
+        for a in arrays)
+
+
+def relu_grad(out, g, y):
+    """out = g · [y > 0]  (g times 1 or 0, as NumPy's ``g * (y > 0)``)."""
+    one, zero = out.dtype.type(1), out.dtype.type(0)
+    _relu_grad(out.reshape(-1), g.reshape(-1), y.reshape(-1), one, zero)
+
+
+def tanh_grad(out, g, y):
+    """out = (1 - y²) · g."""
+    _tanh_grad(out.reshape(-1), g.reshape(-1), y.reshape(-1), out.dtype.type(1))
+
+
+def sigmoid_grad(out, g, y):
+    """out = ((1 - y) · y) · g."""
+    _sigmoid_grad(out.reshape(-1), g.reshape(-1), y.reshape(-1), out.dtype.type(1))
+
+
+@jit.kernel
+def _relu_grad(out, g, y, one, zero):
+    for i in range(out.shape[0]):
+        out[i] = g[i] * (one if y[i] > 0 else zero)
+
+
+@jit.kernel
+def _tanh_grad(out, g, y, one):
+    for i in range(out.shape[0]):
+        out[i] = (one - y[i] * y[i]) * g[i]
+
+
+@jit.kernel
+def _sigmoid_grad(out, g, y, one):
+    for i in range(out.shape[0]):
+        out[i] = ((one - y[i]) * y[i]) * g[i]

@@ -1,0 +1,36 @@
+"""The compiled activation gradients (numba) equal the NumPy code bit for bit."""
+import numpy as np
+import pytest
+
+import layerwise as lw
+from layerwise.backend import jit
+
+pytestmark = pytest.mark.skipif(not jit.available(), reason="numba is in the [test] extra")
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("activation", ["relu", "tanh", "sigmoid"])
+@pytest.mark.parametrize("shape", [(7,), (3, 5, 4), (600, 700)])   # the last on all threads
+def test_activation_gradient_with_and_without_numba(activation, shape, dtype):
+    rng = np.random.default_rng(0)
+    x0 = rng.standard_normal(shape).astype(dtype)
+    x0.flat[:3] = 0.0                                  # ReLU's kink: gradient 0 at x = 0
+    g0 = rng.standard_normal(shape).astype(dtype)
+
+    def run():
+        x = lw.tensor(x0, requires_grad=True)
+        getattr(x, activation)().backward(lw.tensor(g0))
+        return x.grad.numpy()
+
+    grad = run()
+    with jit.disabled():
+        reference = run()
+    np.testing.assert_array_equal(grad, reference)
+    assert grad.dtype == dtype
+
+
+def test_relu_gradient_of_a_non_contiguous_output_gradient():
+    x = lw.tensor(np.arange(-6.0, 6.0, dtype=np.float32).reshape(3, 4), requires_grad=True)
+    g = np.ones((4, 3), np.float32).T                  # a transposed view
+    x.relu().backward(lw.tensor(g))
+    np.testing.assert_array_equal(x.grad.numpy(), (np.arange(-6.0, 6.0) > 0).reshape(3, 4))
