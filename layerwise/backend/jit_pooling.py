@@ -150,12 +150,16 @@ def sum_tiled(x, y, divisor, divide, start, stop):
     for c in range(x.shape[0]):
         for i in range(x.shape[1]):
             for j in range(x.shape[3]):
-                total = x[c, i, 0, j, 0]
-                for q in range(1, kw):
-                    total += x[c, i, 0, j, q]
-                for p in range(1, kh):
-                    for q in range(kw):
-                        total += x[c, i, p, j, q]
+                if kh == 2 and kw == 2:          # the common case, unrolled
+                    total = x[c, i, 0, j, 0] + x[c, i, 0, j, 1]
+                    total = (total + x[c, i, 1, j, 0]) + x[c, i, 1, j, 1]
+                else:
+                    total = x[c, i, 0, j, 0]
+                    for q in range(1, kw):
+                        total += x[c, i, 0, j, q]
+                    for p in range(1, kh):
+                        for q in range(kw):
+                            total += x[c, i, p, j, q]
                 y[c, i, j] = total / divisor if divide else total
     return None
 
