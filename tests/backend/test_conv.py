@@ -179,3 +179,16 @@ def test_gemm_leaves_inputs_untouched():
     conv2d_gemm_backward_weight(x, grad_output, weight.shape, **geometry)
     for before, after in zip(copies + [g_copy], (x, weight, bias, grad_output)):
         np.testing.assert_array_equal(before, after)
+
+
+@pytest.mark.parametrize("shape", [(4, 3, 5, 6), (2, 5, 1, 1), (64, 8, 14, 14)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_bias_grad_is_the_sum_over_batch_and_pixels(shape, dtype):
+    from layerwise.backend.conv import bias_grad
+    g = np.random.default_rng(0).standard_normal(shape).astype(dtype)
+    tolerance = 1e-5 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(bias_grad(g), g.sum(axis=(0, 2, 3)), rtol=tolerance,
+                               atol=tolerance * shape[0] * shape[2] * shape[3])
+    np.testing.assert_allclose(bias_grad(g.transpose(0, 1, 3, 2)), g.sum(axis=(0, 2, 3)),
+                               rtol=tolerance, atol=tolerance * shape[0] * shape[2] * shape[3])
+    assert bias_grad(g).dtype == dtype

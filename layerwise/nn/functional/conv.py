@@ -46,7 +46,7 @@ class Convolution(Function):
     def backward(self, grad_output):
         need_x, need_w, need_b = self.needs_input_grad
         grad_x, grad_w = self.conv.backward(grad_output, need_input=need_x, need_weight=need_w)
-        grad_b = grad_output.sum(axis=(0, 2, 3)) if need_b else None
+        grad_b = kernels.bias_grad(grad_output) if need_b else None
         return grad_x, grad_w, grad_b
 
     def release(self):

@@ -94,7 +94,7 @@ class TransposedConvolution(Function):
             grad_w = kernels.conv2d_gemm_backward_weight(grad_output, x, self.weight_shape,
                                                          **self.geometry)
         if need_b:
-            grad_b = grad_output.sum(axis=(0, 2, 3))
+            grad_b = kernels.bias_grad(grad_output)
         return grad_x, grad_w, grad_b
 
 
