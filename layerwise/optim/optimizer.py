@@ -158,6 +158,13 @@ class Optimizer:
             buffer = buffers[p] = np.empty_like(p.data)
         return buffer
 
+    def _count_update(self, group):
+        """How many times ``group`` has been updated, this time included (not saved: the
+        count only paces ``flush_near_subnormal`` for optimizers without a step state)."""
+        counts = self.__dict__.setdefault("_update_counts", {})
+        counts[id(group)] = counts.get(id(group), 0) + 1
+        return counts[id(group)]
+
     def update_group(self, group):
         """Update the parameters of one group in place (defined by each optimizer)."""
         raise NotImplementedError(f"{type(self).__name__} does not implement update_group")

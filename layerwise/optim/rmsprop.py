@@ -2,7 +2,8 @@
 import numpy as np
 
 from . import jit_updates
-from .optimizer import Optimizer, check_hyperparameter, effective_gradient, params_with_grad
+from .optimizer import (FLUSH_EVERY, Optimizer, check_hyperparameter, effective_gradient,
+                        flush_near_subnormal, params_with_grad)
 
 __all__ = ["RMSprop"]
 
@@ -65,6 +66,10 @@ class RMSprop(Optimizer):
                     param_state["grad_avg"] = np.zeros_like(p.data)
             param_state["step"] += 1
             square_avg = param_state["square_avg"]
+            if param_state["step"] % FLUSH_EVERY == 0:     # decaying buffers: see Adam
+                for key in ("square_avg", "grad_avg", "momentum_buffer"):
+                    if key in param_state:
+                        flush_near_subnormal(param_state[key])
             if jit_updates.usable(p.data, grad):
                 placeholder = square_avg   # for the buffers this configuration lacks
                 jit_updates.run(

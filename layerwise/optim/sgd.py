@@ -2,7 +2,8 @@
 import numpy as np
 
 from . import jit_updates
-from .optimizer import Optimizer, check_hyperparameter, effective_gradient, params_with_grad
+from .optimizer import (FLUSH_EVERY, Optimizer, check_hyperparameter, effective_gradient,
+                        flush_near_subnormal, params_with_grad)
 
 __all__ = ["SGD"]
 
@@ -83,7 +84,10 @@ class SGD(Optimizer):
         nesterov, maximize = group["nesterov"], group["maximize"]
         ema = group.get("ema", False)
         state = self.state
+        flush = self._count_update(group) % FLUSH_EVERY == 0 and momentum != 0
         for p, grad in params_with_grad(group):
+            if flush and "momentum_buffer" in state.get(p, {}):
+                flush_near_subnormal(state[p]["momentum_buffer"])
             if jit_updates.usable(p.data, grad):
                 self._fused_update(p, grad, lr, momentum, dampening, weight_decay, nesterov,
                                    maximize, ema)
