@@ -48,3 +48,26 @@ def _tanh_grad(out, g, y, one):
 def _sigmoid_grad(out, g, y, one):
     for i in range(out.shape[0]):
         out[i] = ((one - y[i]) * y[i]) * g[i]
+
+
+def leaky_relu(out, x, negative_slope):
+    """out = x if x > 0 else x · slope  (NumPy's ``np.where(x > 0, x, x * slope)``)."""
+    _leaky_relu(out.reshape(-1), x.reshape(-1), out.dtype.type(negative_slope))
+
+
+def leaky_relu_grad(out, g, x, negative_slope):
+    """out = g if x > 0 else g · slope."""
+    _leaky_relu(out.reshape(-1), g.reshape(-1), out.dtype.type(negative_slope), x.reshape(-1))
+
+
+@jit.kernel
+def _leaky_relu(out, values, slope, sign_source=None):
+    """out[i] = values[i] if s[i] > 0 else values[i] · slope, s = sign_source or values."""
+    if sign_source is None:
+        for i in range(out.shape[0]):
+            v = values[i]
+            out[i] = v if v > 0 else v * slope
+    else:
+        for i in range(out.shape[0]):
+            v = values[i]
+            out[i] = v if sign_source[i] > 0 else v * slope

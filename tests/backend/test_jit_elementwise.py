@@ -34,3 +34,26 @@ def test_relu_gradient_of_a_non_contiguous_output_gradient():
     g = np.ones((4, 3), np.float32).T                  # a transposed view
     x.relu().backward(lw.tensor(g))
     np.testing.assert_array_equal(x.grad.numpy(), (np.arange(-6.0, 6.0) > 0).reshape(3, 4))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(7,), (3, 5, 4), (600, 700)])
+@pytest.mark.parametrize("slope", [0.01, 0.2, -0.5])
+def test_leaky_relu_with_and_without_numba(shape, dtype, slope):
+    import layerwise.nn.functional as F
+    rng = np.random.default_rng(1)
+    x0 = rng.standard_normal(shape).astype(dtype)
+    x0.flat[:2] = 0.0
+    g0 = rng.standard_normal(shape).astype(dtype)
+
+    def run():
+        x = lw.tensor(x0, requires_grad=True)
+        y = F.leaky_relu(x, slope)
+        y.backward(lw.tensor(g0))
+        return y.detach().numpy(), x.grad.numpy()
+
+    y, grad = run()
+    with jit.disabled():
+        reference_y, reference_grad = run()
+    np.testing.assert_array_equal(y, reference_y)
+    np.testing.assert_array_equal(grad, reference_grad)

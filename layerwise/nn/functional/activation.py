@@ -12,6 +12,8 @@ from scipy.special import erf, expit
 
 from ...autograd.function import Function
 from ...autograd.ops import relu, sigmoid, tanh
+from ...backend import jit_elementwise
+from ...backend.parallel import elementwise
 
 __all__ = ["step", "heaviside_step", "sigmoid", "tanh", "relu", "leaky_relu", "elu",
            "gelu", "softplus", "softmax", "log_softmax", "hardtanh", "relu6"]
@@ -64,11 +66,21 @@ class LeakyReLU(Function):
     """y = x if x > 0 else a·x;  dy/dx = 1 if x > 0 else a (a at 0, as in PyTorch)."""
 
     def forward(self, x, negative_slope=0.01):
-        self.positive, self.slope = x > 0, negative_slope
+        self.slope = negative_slope
+        if jit_elementwise.usable(x):          # one compiled pass; keeps x, not a mask
+            self.x, self.positive = x, None
+            return elementwise(lambda o, a: jit_elementwise.leaky_relu(o, a, negative_slope),
+                               np.empty_like(x), x)
+        self.positive = x > 0
         return np.where(self.positive, x, x * negative_slope)
 
     def backward(self, g):
-        return np.where(self.positive, g, g * self.slope)
+        if self.positive is None and jit_elementwise.usable(g, self.x):
+            return elementwise(
+                lambda o, a, b: jit_elementwise.leaky_relu_grad(o, a, b, self.slope),
+                np.empty_like(g), g, self.x)
+        positive = self.x > 0 if self.positive is None else self.positive
+        return np.where(positive, g, g * self.slope)
 
 
 class ELU(Function):
