@@ -25,6 +25,7 @@ Layout as in ``lstm.py``: gates of all steps in one (3, rows, H) array, gate by 
 """
 import numpy as np
 
+from ...backend import jit_recurrent
 from .recurrent_base import (RecurrentLayerFunction, check_layer_shapes, gate_blocks,
                              project_steps, sigmoid_from_half_tanh_, with_bias_row)
 
@@ -115,21 +116,12 @@ class GRULayer(RecurrentLayerFunction):
             dxn = d_xn[start:stop]
             hp = self.h_prev_all[start:stop]
             t, t2 = tmp[:n], tmp2[:n]
-            np.subtract(1, z, out=t)
-            np.multiply(dh_n, t, out=dxn)
-            np.multiply(cand, cand, out=t2)
-            np.subtract(1, t2, out=t2)
-            dxn *= t2                                    # dn
-            np.subtract(hp, cand, out=dz)
-            dz *= dh_n
-            t *= z
-            dz *= t                                      # dz
-            np.multiply(dxn, self.hn_all[start:stop], out=dr)
-            np.subtract(1, r, out=t)
-            t *= r
-            dr *= t                                      # dr
-            np.multiply(dxn, r, out=dhn)                 # dn ⊙ r (hidden side)
-            np.multiply(dh_n, z, out=t)
+            if jit_recurrent.usable(dh_n, hp, r, dxn, dr):   # one compiled pass
+                jit_recurrent.gru_backward_step(dh_n, hp, self.hn_all[start:stop], r, z, cand,
+                                                dxn, dr, dz, dhn, t, dtype.type(1))
+            else:
+                _pointwise_backward(dh_n, hp, self.hn_all[start:stop], r, z, cand, dxn, dr, dz,
+                                    dhn, t, t2)
             b = back[:, :n]
             np.matmul(d_hh[:, start:stop], w_hh_g, out=b)
             np.sum(b, axis=0, out=dh_n)
@@ -151,3 +143,23 @@ class GRULayer(RecurrentLayerFunction):
         grad_bih = np.concatenate([grad_bhh[:2 * H], d_xn.sum(axis=0)]) if need_bih else None
         return (grad_x, dh if need_h0 else None, None, grad_wih, grad_whh, grad_bih,
                 grad_bhh if need_bhh else None, None)
+
+
+def _pointwise_backward(dh_n, hp, hn, r, z, cand, dxn, dr, dz, dhn, t, t2):
+    """The pre-activation gradients of one step, in NumPy (formulas: module docstring);
+    leaves dL/dh ⊙ z, the part of dh_{t-1} that skips the GEMM, in ``t``."""
+    np.subtract(1, z, out=t)
+    np.multiply(dh_n, t, out=dxn)
+    np.multiply(cand, cand, out=t2)
+    np.subtract(1, t2, out=t2)
+    dxn *= t2                                    # dn
+    np.subtract(hp, cand, out=dz)
+    dz *= dh_n
+    t *= z
+    dz *= t                                      # dz
+    np.multiply(dxn, hn, out=dr)
+    np.subtract(1, r, out=t)
+    t *= r
+    dr *= t                                      # dr
+    np.multiply(dxn, r, out=dhn)                 # dn ⊙ r (hidden side)
+    np.multiply(dh_n, z, out=t)

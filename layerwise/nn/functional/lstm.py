@@ -33,6 +33,7 @@ the state. Gradients are put back in PyTorch's order.
 """
 import numpy as np
 
+from ...backend import jit_recurrent
 from .recurrent_base import (RecurrentLayerFunction, check_layer_shapes, combined_bias,
                              gate_blocks, project_steps, with_bias_row)
 
@@ -133,25 +134,13 @@ class LSTMLayer(RecurrentLayerFunction):
                 np.matmul(dh_n, w_hr, out=dh_eff)
             else:
                 dh_eff = dh_n
-            np.multiply(dh_eff, tc, out=da[2])                     # do (before σ')
-            t = tmp[:n]
-            np.multiply(tc, tc, out=t)
-            np.subtract(1, t, out=t)
-            t *= o
-            t *= dh_eff
             dc_n = dc[:n]
-            dc_n += t                                              # dc_t
-            np.multiply(dc_n, gg, out=da[0])                       # di
-            np.multiply(dc_n, self.c_prev_all[start:stop], out=da[1])  # df
-            np.multiply(dc_n, i, out=da[3])                        # dg
-            dc_n *= f                                              # dc_{t-1}
-            s, t3 = a[:3], tmp3[:, :n]
-            np.subtract(1, s, out=t3)
-            t3 *= s
-            da[:3] *= t3                                           # σ' of i, f, o
-            np.multiply(gg, gg, out=t)
-            np.subtract(1, t, out=t)
-            da[3] *= t                                             # tanh' of g
+            if jit_recurrent.usable(dh_eff, tc, dc_n, da[0], a[0]):   # one compiled pass
+                jit_recurrent.lstm_backward_step(dh_eff, tc, dc_n, self.c_prev_all[start:stop],
+                                                 i, f, o, gg, *da, dtype.type(1))
+            else:
+                self._pointwise_backward(dh_eff, tc, dc_n, a, da, tmp[:n], tmp3[:, :n],
+                                         self.c_prev_all[start:stop])
             b = back[:, :n]
             np.matmul(da, w_hh_g, out=b)                           # per gate: dA_g W_hh,g
             np.sum(b, axis=0, out=dh_n)                            # dh_{t-1}
@@ -163,6 +152,28 @@ class LSTMLayer(RecurrentLayerFunction):
         grad_whr = np.matmul(d_h_all.T, self.raw_all) if need_whr else None
         return (grad_x, dh if need_h0 else None, dc if need_c0 else None, grad_wih, grad_whh,
                 grad_b if need_bih else None, grad_b if need_bhh else None, grad_whr)
+
+    @staticmethod
+    def _pointwise_backward(dh_eff, tc, dc_n, a, da, t, t3, c_prev):
+        """The gate gradients of one step and dc_{t-1}, in NumPy (formulas: module docstring)."""
+        i, f, o, gg = a
+        np.multiply(dh_eff, tc, out=da[2])                     # do (before σ')
+        np.multiply(tc, tc, out=t)
+        np.subtract(1, t, out=t)
+        t *= o
+        t *= dh_eff
+        dc_n += t                                              # dc_t
+        np.multiply(dc_n, gg, out=da[0])                       # di
+        np.multiply(dc_n, c_prev, out=da[1])                   # df
+        np.multiply(dc_n, i, out=da[3])                        # dg
+        dc_n *= f                                              # dc_{t-1}
+        s = a[:3]
+        np.subtract(1, s, out=t3)
+        t3 *= s
+        da[:3] *= t3                                           # σ' of i, f, o
+        np.multiply(gg, gg, out=t)
+        np.subtract(1, t, out=t)
+        da[3] *= t                                             # tanh' of g
 
 
 def _rows(blocks):

@@ -1,0 +1,60 @@
+"""The pointwise part of one LSTM / GRU backward step as a compiled loop (numba).
+
+Per time step the NumPy code makes ~14 elementwise calls on (batch, hidden) blocks;
+at batch 64 and hidden 256 each call costs more in overhead than in arithmetic. Here
+one call does them all, with the same operations in the same order (so the gradients
+are bit-identical; ``one`` is 1 in the arrays' dtype, so that no step is promoted to
+float64); the GEMMs around them stay with the BLAS. Formulas: the module
+docstrings of ``nn.functional.lstm`` and ``nn.functional.gru``.
+"""
+from . import jit
+
+
+def usable(*arrays):
+    """True when the compiled loop applies: numba on, C-contiguous float (n, H) blocks."""
+    first = arrays[0]
+    return jit.enabled() and first.dtype.kind == "f" and all(
+        a.flags.c_contiguous and a.dtype == first.dtype and a.shape == first.shape
+        for a in arrays)
+
+
+@jit.kernel
+def lstm_backward_step(dh, tanh_c, dc, c_prev, i, f, o, g, di, df, do, dg, one):
+    """Given dL/dh_t (``dh``) and dL/dc_t from step t+1 (``dc``, updated in place to
+    dL/dc_{t-1}), the gradients w.r.t. the gate pre-activations (internal scaling):
+
+        do = dh ⊙ tanh c ⊙ σ'(o);   dc += dh ⊙ o ⊙ (1 - tanh² c)
+        di = dc ⊙ g ⊙ σ'(i);   df = dc ⊙ c_{t-1} ⊙ σ'(f);   dg = dc ⊙ i ⊙ (1 - g²)
+        dc_{t-1} = dc ⊙ f                               (σ'(s) = (1 - s) s)
+    """
+    for r in range(dh.shape[0]):
+        for j in range(dh.shape[1]):
+            h_grad, tc = dh[r, j], tanh_c[r, j]
+            ig, fg, og, gg = i[r, j], f[r, j], o[r, j], g[r, j]
+            c_grad = dc[r, j] + ((one - tc * tc) * og) * h_grad
+            di[r, j] = (c_grad * gg) * ((one - ig) * ig)
+            df[r, j] = (c_grad * c_prev[r, j]) * ((one - fg) * fg)
+            dg[r, j] = (c_grad * ig) * (one - gg * gg)
+            do[r, j] = (h_grad * tc) * ((one - og) * og)
+            dc[r, j] = c_grad * fg
+
+
+@jit.kernel
+def gru_backward_step(dh, h_prev, hn, r, z, n, dxn, dr, dz, dhn, dh_direct, one):
+    """Given dL/dh_t (``dh``), the gradients w.r.t. the pre-activations of one GRU step:
+
+        dn = dh ⊙ (1 - z) ⊙ (1 - n²)                  (input side of n: ``dxn``)
+        dz = (h_{t-1} - n) ⊙ dh ⊙ (1 - z) z;   dr = dn ⊙ (W_hn h + b_hn) ⊙ (1 - r) r
+        dhn = dn ⊙ r (hidden side of n);   dh_direct = dh ⊙ z  (the part of dh_{t-1}
+        that skips the GEMM)
+    """
+    for a in range(dh.shape[0]):
+        for j in range(dh.shape[1]):
+            h_grad, zg, rg, ng = dh[a, j], z[a, j], r[a, j], n[a, j]
+            one_minus_z = one - zg
+            n_grad = (h_grad * one_minus_z) * (one - ng * ng)
+            dxn[a, j] = n_grad
+            dz[a, j] = ((h_prev[a, j] - ng) * h_grad) * (one_minus_z * zg)
+            dr[a, j] = (n_grad * hn[a, j]) * ((one - rg) * rg)
+            dhn[a, j] = n_grad * rg
+            dh_direct[a, j] = h_grad * zg
