@@ -20,12 +20,17 @@ give bit-identical results, and the tests check that they do.
 import os
 from contextlib import contextmanager
 
+import numpy as np
+
 try:
     import numba
 except ImportError:  # the default install is NumPy only
     numba = None
 
 _OFF = ("0", "false", "no", "off")
+
+#: the dtypes the kernels are compiled for (float16 and the rest take the NumPy code)
+FLOAT_TYPES = (np.dtype(np.float32), np.dtype(np.float64))
 _enabled = numba is not None and os.environ.get("LAYERWISE_JIT", "1").strip().lower() not in _OFF
 
 

@@ -20,7 +20,7 @@ MIN_CHUNK = 1 << 15
 
 def usable(*arrays):
     """True when the compiled kernels apply: numba on, C-contiguous float arrays."""
-    return jit.enabled() and all(a.flags.c_contiguous and a.dtype.kind == "f" for a in arrays)
+    return jit.enabled() and all(a.flags.c_contiguous and a.dtype in jit.FLOAT_TYPES for a in arrays)
 
 
 def _planes(x):

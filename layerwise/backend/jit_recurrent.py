@@ -13,7 +13,7 @@ from . import jit
 def usable(*arrays):
     """True when the compiled loop applies: numba on, C-contiguous float (n, H) blocks."""
     first = arrays[0]
-    return jit.enabled() and first.dtype.kind == "f" and all(
+    return jit.enabled() and first.dtype in jit.FLOAT_TYPES and all(
         a.flags.c_contiguous and a.dtype == first.dtype and a.shape == first.shape
         for a in arrays)
 

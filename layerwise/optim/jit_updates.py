@@ -22,7 +22,7 @@ def usable(*arrays):
     if not jit.enabled():
         return False
     first = arrays[0]
-    return first.dtype.kind == "f" and all(
+    return first.dtype in jit.FLOAT_TYPES and all(
         a.shape == first.shape and a.dtype == first.dtype and a.flags.c_contiguous
         for a in arrays)
 

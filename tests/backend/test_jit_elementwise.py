@@ -57,3 +57,15 @@ def test_leaky_relu_with_and_without_numba(shape, dtype, slope):
         reference_y, reference_grad = run()
     np.testing.assert_array_equal(y, reference_y)
     np.testing.assert_array_equal(grad, reference_grad)
+
+
+def test_float16_takes_the_numpy_path():
+    from layerwise.backend import jit_elementwise, jit_pooling
+    from layerwise.optim import jit_updates
+    half = np.ones((4, 4), np.float16)
+    assert not jit_elementwise.usable(half, half)
+    assert not jit_pooling.usable(half[None, None])
+    assert not jit_updates.usable(half, half)
+    x = lw.tensor(np.array([-1.0, 2.0], np.float16), requires_grad=True)
+    x.relu().sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [0.0, 1.0])
