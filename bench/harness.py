@@ -14,6 +14,16 @@ import statistics
 import time
 
 
+THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
+                    "LAYERWISE_NUM_THREADS")
+
+
+def use_threads(n):
+    """Give the BLAS, OpenMP, MKL and layerwise's pool ``n`` threads (before importing numpy)."""
+    for var in THREAD_VARIABLES:
+        os.environ[var] = str(n)
+
+
 def machine_busy_seconds():
     """(busy, total) CPU seconds of the whole machine since boot, from /proc/stat."""
     with open("/proc/stat") as handle:

@@ -14,6 +14,8 @@ import argparse
 import os
 import sys
 
+import harness  # bench/ is on sys.path when a script here runs; imports no numpy
+
 
 def parse_args():
     p = argparse.ArgumentParser(description=__doc__,
@@ -26,14 +28,11 @@ def parse_args():
 
 
 ARGS = parse_args()
-for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
-            "LAYERWISE_NUM_THREADS"):
-    os.environ[var] = str(ARGS.threads)
+harness.use_threads(ARGS.threads)
 COMMAND = " ".join(["python bench/jit_gain.py"] + sys.argv[1:])
 sys.argv = sys.argv[:1]          # speed.py and speed_sequences.py parse their own defaults
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import harness  # noqa: E402
 import speed  # noqa: E402
 import speed_sequences  # noqa: E402
 

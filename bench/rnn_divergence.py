@@ -14,6 +14,8 @@ import argparse
 import os
 import sys
 
+import harness  # bench/ is on sys.path when a script here runs; imports no numpy
+
 p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
 p.add_argument("--cell", default="rnn", choices=["rnn", "lstm", "gru"])
 p.add_argument("--steps", type=int, default=1000)
@@ -21,8 +23,7 @@ p.add_argument("--every", type=int, default=100)
 p.add_argument("--seed", type=int, default=0)
 p.add_argument("--threads", type=int, default=os.cpu_count())
 ARGS = p.parse_args()
-for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "LAYERWISE_NUM_THREADS"):
-    os.environ[var] = str(ARGS.threads)
+harness.use_threads(ARGS.threads)
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402

@@ -16,6 +16,11 @@ def usable(*arrays):
         for a in arrays)
 
 
+def choose(compiled, numpy_kernel, *arrays):
+    """``compiled`` when it applies to ``arrays`` (see ``usable``), else ``numpy_kernel``."""
+    return compiled if usable(*arrays) else numpy_kernel
+
+
 def relu_grad(out, g, y):
     """out = g · [y > 0]  (g times 1 or 0, as NumPy's ``g * (y > 0)``)."""
     one, zero = out.dtype.type(1), out.dtype.type(0)

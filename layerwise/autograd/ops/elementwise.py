@@ -102,8 +102,7 @@ class Sigmoid(Function):
         return self.y
 
     def backward(self, g):
-        fast = jit_elementwise.usable(g, self.y)
-        kernel = jit_elementwise.sigmoid_grad if fast else _sigmoid_grad
+        kernel = jit_elementwise.choose(jit_elementwise.sigmoid_grad, _sigmoid_grad, g, self.y)
         return elementwise(kernel, np.empty_like(g), g, self.y)
 
 
@@ -115,8 +114,7 @@ class Tanh(Function):
         return self.y
 
     def backward(self, g):
-        fast = jit_elementwise.usable(g, self.y)
-        kernel = jit_elementwise.tanh_grad if fast else _tanh_grad
+        kernel = jit_elementwise.choose(jit_elementwise.tanh_grad, _tanh_grad, g, self.y)
         return elementwise(kernel, np.empty_like(g), g, self.y)
 
 
@@ -128,8 +126,7 @@ class ReLU(Function):
         return self.y
 
     def backward(self, g):
-        fast = jit_elementwise.usable(g, self.y)
-        kernel = jit_elementwise.relu_grad if fast else _relu_grad
+        kernel = jit_elementwise.choose(jit_elementwise.relu_grad, _relu_grad, g, self.y)
         return elementwise(kernel, np.empty_like(g), g, self.y)
 
 

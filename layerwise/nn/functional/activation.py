@@ -66,21 +66,18 @@ class LeakyReLU(Function):
     """y = x if x > 0 else a·x;  dy/dx = 1 if x > 0 else a (a at 0, as in PyTorch)."""
 
     def forward(self, x, negative_slope=0.01):
-        self.slope = negative_slope
-        if jit_elementwise.usable(x):          # one compiled pass; keeps x, not a mask
-            self.x, self.positive = x, None
+        self.x, self.slope = x, negative_slope
+        if jit_elementwise.usable(x):          # one compiled pass
             return elementwise(lambda o, a: jit_elementwise.leaky_relu(o, a, negative_slope),
                                np.empty_like(x), x)
-        self.positive = x > 0
-        return np.where(self.positive, x, x * negative_slope)
+        return np.where(x > 0, x, x * negative_slope)
 
     def backward(self, g):
-        if self.positive is None and jit_elementwise.usable(g, self.x):
+        if jit_elementwise.usable(g, self.x):
             return elementwise(
                 lambda o, a, b: jit_elementwise.leaky_relu_grad(o, a, b, self.slope),
                 np.empty_like(g), g, self.x)
-        positive = self.x > 0 if self.positive is None else self.positive
-        return np.where(positive, g, g * self.slope)
+        return np.where(self.x > 0, g, g * self.slope)
 
 
 class ELU(Function):
