@@ -3,8 +3,8 @@
 Three implementations compute the same convolution:
 
 - ``"gemm"``: channel-major im2col and three large GEMMs (``conv_gemm.GemmConv``);
-- ``"gemm_batched"``: batch-major im2col, one GEMM per image (``conv.BatchedGemmConv``);
-  the only one supporting groups;
+- ``"gemm_batched"``: batch-major im2col, one GEMM per image, a few images at a time on
+  each core (``conv_batched.BatchedGemmConv``); the only one supporting groups;
 - ``"fft"``: the convolution theorem with FFT calls (``conv_fft.FFTConv``);
 - ``"dft"``: the convolution theorem with the transforms as matrix products
   (``conv_dft.DFTConv``), faster on small images; both stride 1, no dilation.
@@ -29,7 +29,7 @@ import time
 
 import numpy as np
 
-from .conv import BatchedGemmConv
+from .conv_batched import BatchedGemmConv
 from .conv_dft import DFTConv
 from .conv_fft import FFTConv
 from .conv_gemm import GemmConv
@@ -91,10 +91,13 @@ def _worth_trying(name, x_shape, weight_shape, padding):
     return max(grid) <= MAX_FREQUENCY_GRID
 
 
-def make(name, x, weight, stride, padding, dilation, groups):
-    """The algorithm object for this convolution (it holds what backward needs)."""
+def make(name, x, weight, stride, padding, dilation, groups, for_backward=True):
+    """The algorithm object for this convolution (it holds what backward needs).
+
+    ``for_backward=False`` (inference) lets it skip keeping what only backward reads.
+    """
     if name == "gemm_batched":
-        return BatchedGemmConv(x, weight, stride, padding, dilation, groups)
+        return BatchedGemmConv(x, weight, stride, padding, dilation, groups, for_backward)
     if name == "fft":
         return FFTConv(x, weight, padding)
     if name == "dft":
@@ -114,7 +117,7 @@ def _time(name, x, weight, stride, padding, dilation, groups, backward, need_inp
     best = float("inf")
     for _ in range(repeats + 1):  # the first run warms caches and buffer pools up
         start = time.perf_counter()
-        conv = make(name, x, weight, stride, padding, dilation, groups)
+        conv = make(name, x, weight, stride, padding, dilation, groups, for_backward=backward)
         y = conv.forward()
         if backward:
             conv.backward(y, need_input=need_input, need_weight=True)

@@ -35,13 +35,10 @@ class Convolution(Function):
             return _chunked_inference(x, weight, bias, geometry)
         name = conv_select.choose(x.shape, weight.shape, x.dtype, *geometry,
                                   backward=training, need_input=need_x)
-        conv = conv_select.make(name, x, weight, *geometry)
-        y = conv.forward(bias)
-        if training:
-            self.conv = conv
-        else:
-            conv.release()
-        return y
+        if not training:
+            return _forward_only(name, x, weight, bias, geometry)
+        self.conv = conv_select.make(name, x, weight, *geometry)
+        return self.conv.forward(bias)
 
     def backward(self, grad_output):
         need_x, need_w, need_b = self.needs_input_grad
@@ -60,16 +57,27 @@ INFERENCE_CHUNK = 128   # images per piece when no backward follows (bounds scra
 
 
 def _chunked_inference(x, weight, bias, geometry):
-    """Forward only, a slice of the batch at a time (im2col columns stay small)."""
+    """Forward only, a slice of the batch at a time (the scratch memory stays bounded).
+
+    The batch-major GEMM already works through the batch a few images at a time
+    (``backend.conv_batched``): it takes the whole batch, which saves the final copy.
+    """
     pieces = []
     for start in range(0, x.shape[0], INFERENCE_CHUNK):
         part = x[start:start + INFERENCE_CHUNK]
         name = conv_select.choose(part.shape, weight.shape, x.dtype, *geometry, backward=False,
                                   need_input=False)
-        conv = conv_select.make(name, part, weight, *geometry)
-        pieces.append(conv.forward(bias))
-        conv.release()
+        if name == "gemm_batched" and start == 0:
+            return _forward_only("gemm_batched", x, weight, bias, geometry)
+        pieces.append(_forward_only(name, part, weight, bias, geometry))
     return np.concatenate(pieces)
+
+
+def _forward_only(name, x, weight, bias, geometry):
+    conv = conv_select.make(name, x, weight, *geometry, for_backward=False)
+    y = conv.forward(bias)
+    conv.release()
+    return y
 
 
 # ------------------------------------------------------------------ arguments
