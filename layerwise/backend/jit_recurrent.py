@@ -8,6 +8,7 @@ float64); the GEMMs around them stay with the BLAS. Formulas: the module
 docstrings of ``nn.functional.lstm`` and ``nn.functional.gru``.
 """
 from . import jit
+from .fast_tanh import tanh_scalar
 
 
 def usable(*arrays):
@@ -58,3 +59,48 @@ def gru_backward_step(dh, h_prev, hn, r, z, n, dxn, dr, dz, dhn, dh_direct, one)
             dr[a, j] = (n_grad * hn[a, j]) * ((one - rg) * rg)
             dhn[a, j] = n_grad * rg
             dh_direct[a, j] = h_grad * zg
+
+
+@jit.kernel
+def lstm_forward_step_f32(a_i, a_f, a_o, a_g, m_i, m_f, m_o, m_g, c, tanh_c, h):
+    """One float32 LSTM step's pointwise part, in place (inference and training):
+
+        a_k += m_k (input projection + recurrent product; i, f, o pre-scaled by 1/2)
+        i, f, o = (1 + tanh a) / 2 = σ(2a);   g = tanh a_g;   (written back into a_k)
+        c = c ⊙ f + i ⊙ g;   tanh_c = tanh c;   h = o ⊙ tanh_c
+
+    with ``fast_tanh``'s rational tanh (within 7 ulp; NumPy's tanh is 5x slower here),
+    so unlike the other kernels it is not bit-identical to the NumPy code.
+    """
+    half = a_i.dtype.type(0.5)
+    for r in range(c.shape[0]):
+        for j in range(c.shape[1]):
+            ig = tanh_scalar(a_i[r, j] + m_i[r, j]) * half + half
+            fg = tanh_scalar(a_f[r, j] + m_f[r, j]) * half + half
+            og = tanh_scalar(a_o[r, j] + m_o[r, j]) * half + half
+            gg = tanh_scalar(a_g[r, j] + m_g[r, j])
+            cell = c[r, j] * fg + ig * gg
+            tc = tanh_scalar(cell)
+            a_i[r, j], a_f[r, j], a_o[r, j], a_g[r, j] = ig, fg, og, gg
+            c[r, j], tanh_c[r, j], h[r, j] = cell, tc, og * tc
+
+
+@jit.kernel
+def gru_forward_step_f32(a_r, a_z, a_n, m_r, m_z, hh_n, b_in, h_prev, h):
+    """One float32 GRU step's pointwise part, in place (inference and training):
+
+        r, z = (1 + tanh(a + m)) / 2 = σ(2(a + m))      (r, z pre-scaled by 1/2)
+        n = tanh(a_n + r ⊙ hh_n + b_in);   h = (h_prev - n) ⊙ z + n
+
+    r, z and n are written back into a_r, a_z, a_n (backward reads them); ``b_in`` is
+    the input bias of n (zeros without bias). ``fast_tanh``'s tanh: within 7 ulp, not
+    bit-identical to the NumPy code.
+    """
+    half = a_r.dtype.type(0.5)
+    for row in range(h.shape[0]):
+        for j in range(h.shape[1]):
+            rg = tanh_scalar(a_r[row, j] + m_r[row, j]) * half + half
+            zg = tanh_scalar(a_z[row, j] + m_z[row, j]) * half + half
+            cand = tanh_scalar((a_n[row, j] + rg * hh_n[row, j]) + b_in[j])
+            a_r[row, j], a_z[row, j], a_n[row, j] = rg, zg, cand
+            h[row, j] = (h_prev[row, j] - cand) * zg + cand

@@ -3,7 +3,8 @@ import numpy as np
 import pytest
 
 import layerwise as lw
-from layerwise.backend import jit
+from layerwise.autograd.ops.elementwise import _tanh_grad
+from layerwise.backend import fast_tanh, jit
 
 pytestmark = pytest.mark.skipif(not jit.available(), reason="numba is in the [test] extra")
 
@@ -25,6 +26,12 @@ def test_activation_gradient_with_and_without_numba(activation, shape, dtype):
     grad = run()
     with jit.disabled():
         reference = run()
+    if activation == "tanh" and dtype == np.float32:
+        # the forward differs (backend.fast_tanh, tests/backend/test_fast_tanh.py): the
+        # gradient of the compiled run is checked against the NumPy formula on its own y
+        y = fast_tanh.tanh(x0)
+        reference = np.empty_like(y)
+        _tanh_grad(reference, g0, y)
     np.testing.assert_array_equal(grad, reference)
     assert grad.dtype == dtype
 

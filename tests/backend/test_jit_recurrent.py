@@ -4,9 +4,16 @@ import pytest
 
 import layerwise as lw
 from layerwise import nn
-from layerwise.backend import jit
+from layerwise.backend import fast_tanh, jit
 
 pytestmark = pytest.mark.skipif(not jit.available(), reason="numba is in the [test] extra")
+
+
+@pytest.fixture(autouse=True)
+def exact_tanh():
+    """Bit-identity of the backward kernels: both runs use NumPy's tanh in the forward."""
+    with fast_tanh.exact():
+        yield
 
 
 def gradients(layer_class, dtype, **options):
@@ -54,3 +61,32 @@ def test_packed_sequences_with_and_without_numba(layer_class):
         reference = run()
     for a, b in zip(compiled, reference):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("layer_class, options", [
+    (nn.LSTM, {}), (nn.LSTM, dict(bidirectional=True, bias=False)), (nn.GRU, {}),
+    (nn.GRU, dict(num_layers=2, bias=False))])
+@pytest.mark.parametrize("training", [True, False])
+def test_fused_float32_forward_steps_stay_within_float32_rounding(layer_class, options,
+                                                                  training):
+    """The compiled forward step (rational tanh) against the NumPy step (exact tanh)."""
+    def forward(fast):
+        lw.manual_seed(0)
+        layer = layer_class(5, 6, **options)
+        x = lw.tensor(np.random.default_rng(1).standard_normal((9, 4, 5)).astype(np.float32) * 3,
+                      requires_grad=training)
+        fast_tanh.set_enabled(fast)
+        try:
+            if training:
+                out, _ = layer(x)
+                out.sum().backward()
+            else:
+                with lw.no_grad():          # inference: no gates kept for backward
+                    out, _ = layer(x)
+        finally:
+            fast_tanh.set_enabled(False)
+        return [out.detach().numpy()] + ([x.grad.numpy()] if training else [])
+
+    for fast, exact in zip(forward(True), forward(False)):
+        assert not np.array_equal(fast, exact)       # the compiled step did run
+        np.testing.assert_allclose(fast, exact, rtol=1e-5, atol=2e-6)

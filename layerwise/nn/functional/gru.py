@@ -25,7 +25,7 @@ Layout as in ``lstm.py``: gates of all steps in one (3, rows, H) array, gate by 
 """
 import numpy as np
 
-from ...backend import jit_recurrent
+from ...backend import fast_tanh, jit_recurrent
 from .recurrent_base import (RecurrentLayerFunction, check_layer_shapes, gate_blocks,
                              project_steps, sigmoid_from_half_tanh_, with_bias_row)
 
@@ -63,28 +63,36 @@ class GRULayer(RecurrentLayerFunction):
             hn_all = np.empty((rows, hidden), dtype=dtype)
         mm = np.empty((3, batch, hidden), dtype=dtype)
         tmp = np.empty((batch, hidden), dtype=dtype)
+        zero_bias = np.zeros(hidden, dtype=dtype)
         for start, stop, n, a in per_step:
             hp, m = h[:n], mm[:, :n]
             np.matmul(h_buffer[:n], w_hh_gT, out=m)
+            o = out[start:stop]
+            if save:
+                hn_all[start:stop] = m[2]
+                h_prev_all[start:stop] = hp
+            if fast_tanh.usable(a[0], m[0], o):   # one compiled pass, on contiguous blocks
+                h_prev = h_prev_all[start:stop] if save else tmp[:n]
+                if not save:
+                    h_prev[...] = hp
+                jit_recurrent.gru_forward_step_f32(*a, *m, zero_bias if b_in is None else b_in,
+                                                   h_prev, o)
+                hp[...] = o
+                continue
             rz = a[:2]
             rz += m[:2]
             sigmoid_from_half_tanh_(rz)
             r, z, cand = a
             hn = m[2]                               # W_hn h + b_hn
-            if save:
-                hn_all[start:stop] = hn
             t = tmp[:n]
             np.multiply(r, hn, out=t)               # r ⊙ (W_hn h + b_hn)
             cand += t
             if b_in is not None:
                 cand += b_in
             np.tanh(cand, out=cand)
-            o = out[start:stop]
             np.subtract(hp, cand, out=o)            # h' = n + z ⊙ (h - n)
             o *= z
             o += cand
-            if save:
-                h_prev_all[start:stop] = hp
             hp[...] = o
         finals["h_n"] = self.final_state(h_buffer, hidden)
         if save:

@@ -33,7 +33,7 @@ the state. Gradients are put back in PyTorch's order.
 """
 import numpy as np
 
-from ...backend import jit_recurrent
+from ...backend import fast_tanh, jit_recurrent
 from .recurrent_base import (RecurrentLayerFunction, check_layer_shapes, combined_bias,
                              gate_blocks, project_steps, with_bias_row)
 
@@ -73,22 +73,26 @@ class LSTMLayer(RecurrentLayerFunction):
         for start, stop, n, a in per_step:
             hp, cp, m = h[:n], c[:n], mm[:, :n]
             np.matmul(h_buffer[:n], w_hh_gT, out=m)
+            if save:
+                h_prev_all[start:stop] = hp
+                c_prev_all[start:stop] = cp
+            tc = tanh_c_all[start:stop] if save else tmp2[:n]
+            hn = out[start:stop]
+            if w_hr is None and fast_tanh.usable(a[0], m[0], cp, tc, hn):   # one compiled pass
+                jit_recurrent.lstm_forward_step_f32(*a, *m, cp, tc, hn)
+                hp[...] = hn
+                continue
             a += m
             np.tanh(a, out=a)                      # g's tanh, and the sigmoids' ...
             sig = a[:3]
             sig *= 0.5
             sig += 0.5                             # ... σ(x) = (1 + tanh(x/2)) / 2
             i, f, o, g = a
-            if save:
-                h_prev_all[start:stop] = hp
-                c_prev_all[start:stop] = cp
             cp *= f                                # f ⊙ c_{t-1}
             t = tmp[:n]
             np.multiply(i, g, out=t)               # i ⊙ g
             cp += t
-            tc = tanh_c_all[start:stop] if save else tmp2[:n]
             np.tanh(cp, out=tc)
-            hn = out[start:stop]
             if w_hr is None:
                 np.multiply(o, tc, out=hn)
             else:
