@@ -28,8 +28,6 @@ import threading
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from . import buffers
-
 __all__ = ["conv_output_size", "pad2d", "bias_grad", "im2col", "col2im", "conv2d_direct",
            "conv2d_direct_backward", "conv2d_gemm", "conv2d_gemm_backward_input",
            "conv2d_gemm_backward_weight", "workspace", "release_workspace"]

@@ -24,7 +24,6 @@ tanh everywhere: ``LAYERWISE_FAST_TANH=0``, ``fast_tanh.set_enabled(False)`` or
 NumPy code bit for bit run that way).
 """
 import os
-from contextlib import contextmanager
 
 import numpy as np
 
@@ -41,15 +40,9 @@ def set_enabled(flag):
     _enabled = bool(flag)
 
 
-@contextmanager
 def exact():
-    """Run the block with NumPy's float32 tanh."""
-    previous = _enabled
-    set_enabled(False)
-    try:
-        yield
-    finally:
-        set_enabled(previous)
+    """``with fast_tanh.exact(): ...`` runs the block with NumPy's float32 tanh."""
+    return jit.switched(set_enabled, False, _enabled)
 
 CLAMP = np.float32(7.90531110763549805)
 TINY = np.float32(0.0004)

@@ -54,14 +54,18 @@ def set_enabled(flag):
 
 
 @contextmanager
-def disabled():
-    """Run the block on the NumPy code paths."""
-    previous = _enabled
-    set_enabled(False)
+def switched(setter, value, previous):
+    """Run the block with ``setter(value)``, then ``setter(previous)`` (for on/off switches)."""
+    setter(value)
     try:
         yield
     finally:
-        set_enabled(previous)
+        setter(previous)
+
+
+def disabled():
+    """``with jit.disabled(): ...`` runs the block on the NumPy code paths."""
+    return switched(set_enabled, False, _enabled)
 
 
 def kernel(function):
