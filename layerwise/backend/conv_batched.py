@@ -12,8 +12,8 @@ every other range of chunks (``parallel.for_each_chunk``) with the BLAS on one t
 run back to back on data still in that core's cache, and the copies, which NumPy runs
 on one core, are spread over all of them. One multi-threaded BLAS call per image
 instead split each small product over the cores and left the copies serial: measured
-on LeNet-5's and the seed CNNs' layers at batch 64-256, the chunked form takes 0.4-0.7
-of the time (bench/conv_chunks.py).
+on LeNet-5's and the seed CNNs' layers at batch 64-256, the chunked forward pass is
+1.0-1.9x faster (bench/conv_chunks.py, BENCHMARKS.md).
 
 The columns are kept for the weight gradient only when training uses them (the
 per-image layout, chosen when O·8 <= Ho·Wo); otherwise each chunk's columns live in a
@@ -59,19 +59,17 @@ class BatchedGemmConv:
         self.x_pad = pad2d(x, padding)
         n, c = x.shape[:2]
         o, cg = weight.shape[:2]
-        self.rows, self.pixels = cg * self.kernel[0] * self.kernel[1], \
-            self.out_size[0] * self.out_size[1]
+        taps = self.kernel[0] * self.kernel[1]
+        self.rows, self.col_rows = cg * taps, c * taps     # per group, all groups
+        self.pixels = self.out_size[0] * self.out_size[1]
         self.pointwise = _is_pointwise(self.kernel, stride, padding)
-        self.per_image_weight_grad = o * 8 <= self.pixels
         self.cols = None
         if self.pointwise:
             self.cols = self.x_pad.reshape(n, c, -1)
-        elif for_backward and self.per_image_weight_grad:
-            self.cols = buffers.take((n, c * self.kernel[0] * self.kernel[1], self.pixels),
-                                     x.dtype)
+        elif for_backward and o * 8 <= self.pixels:   # the per-image weight gradient reads them
+            self.cols = buffers.take((n, self.col_rows, self.pixels), x.dtype)
         self.pooled = self.cols is not None and not self.pointwise
-        image_bytes = c * self.kernel[0] * self.kernel[1] * self.pixels * x.itemsize
-        self.chunk = max(1, CHUNK_BYTES // max(image_bytes, 1))
+        self.chunk = max(1, CHUNK_BYTES // max(self.col_rows * self.pixels * x.itemsize, 1))
 
     # ------------------------------------------------------------ helpers
     def _columns(self, start, stop):
@@ -81,13 +79,10 @@ class BatchedGemmConv:
         if self.cols is not None:
             out = self.cols[start:stop]
         else:
-            out = workspace((stop - start, self.cols_rows(), self.pixels), self.x.dtype)
+            out = workspace((stop - start, self.col_rows, self.pixels), self.x.dtype)
         geometry = self.geometry
         return im2col(self.x_pad[start:stop], self.kernel, geometry["stride"],
                       geometry["dilation"], out=out)
-
-    def cols_rows(self):
-        return self.x.shape[1] * self.kernel[0] * self.kernel[1]
 
     def _grouped(self, array):
         """(n, G, rows per group, pixels) view of an (n, rows, pixels) array."""
@@ -153,13 +148,14 @@ class BatchedGemmConv:
                 np.matmul(w2t, self._grouped(g[start:stop]),
                           out=self._grouped(grad_x[start:stop].reshape(count, -1, self.pixels)))
                 return
-            grad_cols = workspace((count, self.cols_rows(), self.pixels), grad_output.dtype)
+            grad_cols = workspace((count, self.col_rows, self.pixels), grad_output.dtype)
             np.matmul(w2t, self._grouped(g[start:stop]), out=self._grouped(grad_cols))
             padded = (count,) + self.x_pad.shape[1:]
             dx_pad = col2im(grad_cols, padded, self.kernel, self.geometry["stride"],
                             self.geometry["dilation"])
             grad_x[start:stop] = dx_pad[:, :, top:top + h, left:left + w]
 
+        # one chunk per thread at least: col2im costs kh·kw NumPy calls per chunk
         over_images(work, n, max(self.chunk, -(-n // parallel.get_num_threads())))
         return grad_x
 
