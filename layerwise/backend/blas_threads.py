@@ -7,7 +7,7 @@ faster to give each core its own slice of the batch, where the copy and the prod
 run back to back on data still in that core's cache, with the BLAS on one thread:
 
     with blas_threads.limited(1):
-        parallel.for_each_chunk(work_on_images, batch_size)
+        parallel.for_each_part(work_on_images, batch_size)
 
 NumPy's wheels ship OpenBLAS, whose thread count can be changed at run time through
 ``openblas_set_num_threads`` (prefixed ``scipy_`` in NumPy 2's wheels; the same C call

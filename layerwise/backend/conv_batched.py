@@ -7,7 +7,7 @@ For image n (and group g), with cols[n] = im2col(x_pad[n]) of shape (C/G·kh·kw
     dcols[n]  = W2ᵀ @ dY[n],   dx[n] = col2im(dcols[n])
 
 The batch is cut into chunks of about ``CHUNK_BYTES`` of columns, and each core takes
-every other range of chunks (``parallel.for_each_chunk``) with the BLAS on one thread
+every other range of chunks (``parallel.for_each_part``) with the BLAS on one thread
 (``blas_threads.limited``): the im2col copy of a chunk, its products and col2im then
 run back to back on data still in that core's cache, and the copies, which NumPy runs
 on one core, are spread over all of them. One multi-threaded BLAS call per image
@@ -45,7 +45,7 @@ def over_images(work, n, chunk):
         run(0, n)
         return
     with blas_threads.limited(1):
-        parallel.for_each_chunk(run, n, min_size=n // parts)
+        parallel.for_each_part(run, n, parts)
 
 
 class BatchedGemmConv:

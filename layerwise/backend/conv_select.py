@@ -1,13 +1,16 @@
 """Choosing a convolution algorithm per layer shape, by measuring (cuDNN's benchmark mode).
 
-Three implementations compute the same convolution:
+Five implementations compute the same convolution:
 
 - ``"gemm"``: channel-major im2col and three large GEMMs (``conv_gemm.GemmConv``);
 - ``"gemm_batched"``: batch-major im2col, one GEMM per image, a few images at a time on
   each core (``conv_batched.BatchedGemmConv``); the only one supporting groups;
 - ``"fft"``: the convolution theorem with FFT calls (``conv_fft.FFTConv``);
 - ``"dft"``: the convolution theorem with the transforms as matrix products
-  (``conv_dft.DFTConv``), faster on small images; both stride 1, no dilation.
+  (``conv_dft.DFTConv``), faster on small images; both stride 1, no dilation;
+- ``"direct"``: the definition as compiled, vectorized loops with no im2col copy
+  (``conv_direct.DirectConv``), for stride 1 when numba is installed; it wins on
+  layers with few input channels, where im2col's copy costs more than the product.
 
 With the default ``"auto"``, a shape (input, weight, stride, padding, dilation,
 groups, dtype, whether a backward pass follows) seen for the first time gets a
@@ -29,14 +32,17 @@ import time
 
 import numpy as np
 
+from . import conv_direct
 from .conv_batched import BatchedGemmConv
 from .conv_dft import DFTConv
+from .conv_direct import DirectConv
 from .conv_fft import FFTConv
 from .conv_gemm import GemmConv
 
-ALGORITHMS = ("gemm", "gemm_batched", "fft", "dft")
+ALGORITHMS = ("gemm", "gemm_batched", "fft", "dft", "direct")
 MIN_MEASURED_FLOPS = 30e6      # forward flops below which measuring costs more than it saves
 MAX_FREQUENCY_GRID = 64
+MAX_DIRECT_TAPS = 400          # C·kh·kw above which the direct loops are not tried
 INFERENCE_SIGHTINGS = 8
 MEASURE_BATCH = 64             # algorithms are timed on at most this many images
 DEFAULT = "gemm_batched"
@@ -71,9 +77,14 @@ def choices():
     return dict(_choices)
 
 
-def applicable(name, stride, dilation, groups):
+def applicable(name, stride, dilation, groups, padding=((0, 0), (0, 0)), weight_shape=None,
+               dtype=np.float32):
+    """Whether algorithm ``name`` can compute this convolution at all."""
     if name == "gemm_batched":
         return True
+    if name == "direct":
+        kernel = (1, 1, 1, 1) if weight_shape is None else weight_shape
+        return conv_direct.applicable(kernel, stride, padding, dilation, groups, dtype)
     if groups != 1:
         return False
     if name in ("fft", "dft"):
@@ -82,7 +93,11 @@ def applicable(name, stride, dilation, groups):
 
 
 def _worth_trying(name, x_shape, weight_shape, padding):
-    """Skip candidates that cannot win: frequency methods for tiny kernels, DFT on big grids."""
+    """Skip candidates that cannot win: frequency methods for tiny kernels, DFT on big grids,
+    direct loops for pointwise kernels or many input values per output."""
+    if name == "direct":
+        taps = weight_shape[1] * weight_shape[2] * weight_shape[3]
+        return weight_shape[2:] != (1, 1) and taps <= MAX_DIRECT_TAPS
     if name not in ("fft", "dft"):
         return True
     if min(weight_shape[2:]) < 3:
@@ -102,6 +117,8 @@ def make(name, x, weight, stride, padding, dilation, groups, for_backward=True):
         return FFTConv(x, weight, padding)
     if name == "dft":
         return DFTConv(x, weight, padding)
+    if name == "direct":
+        return DirectConv(x, weight, stride, padding, dilation, groups, for_backward)
     return GemmConv(x, weight, stride, padding, dilation)
 
 
@@ -133,7 +150,7 @@ def choose(x_shape, weight_shape, dtype, stride, padding, dilation, groups, back
            need_input=True):
     """The algorithm to use for this convolution (measured once per shape)."""
     if _forced is not None:
-        if not applicable(_forced, stride, dilation, groups):
+        if not applicable(_forced, stride, dilation, groups, padding, weight_shape, dtype):
             return "gemm_batched"
         return _forced
     key = (tuple(x_shape), tuple(weight_shape), np.dtype(dtype).str, tuple(stride),
@@ -141,7 +158,8 @@ def choose(x_shape, weight_shape, dtype, stride, padding, dilation, groups, back
     name = _choices.get(key)
     if name is not None:
         return name
-    candidates = [a for a in ALGORITHMS if applicable(a, stride, dilation, groups)
+    candidates = [a for a in ALGORITHMS
+                  if applicable(a, stride, dilation, groups, padding, weight_shape, dtype)
                   and _worth_trying(a, x_shape, weight_shape, padding)]
     if _flops(x_shape, weight_shape, padding) < MIN_MEASURED_FLOPS or len(candidates) == 1:
         name = DEFAULT

@@ -12,9 +12,10 @@ from tests.helpers import assert_gradcheck, assert_matches_torch, random
 
 def _cases():
     for name, config in CONFIGS.items():
-        (_, _, _, _, _, groups), stride, dilation = config, config[2], config[4]
+        (n, c, _, _), (o, kh, kw), stride, padding, dilation, groups = config
         for algorithm in conv_select.ALGORITHMS:
-            if conv_select.applicable(algorithm, stride, dilation, groups):
+            if conv_select.applicable(algorithm, stride, dilation, groups, padding,
+                                      (o, c // groups, kh, kw)):
                 yield name, algorithm
 
 

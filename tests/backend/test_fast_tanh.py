@@ -42,3 +42,13 @@ def test_usable_only_for_contiguous_float32():
     assert fast_tanh.usable(a, a) == fast_tanh.jit.enabled()
     assert not fast_tanh.usable(a.astype(np.float64))
     assert not fast_tanh.usable(a[:, ::2])
+
+
+def test_the_activation_takes_the_faster_tanh_of_this_machine(monkeypatch):
+    a = np.ones((4, 5), np.float32)
+    assert fast_tanh.preferred(a) in (True, False)
+    assert not fast_tanh.preferred(a.astype(np.float64))
+    monkeypatch.setattr(fast_tanh, "_beats_numpy", True)
+    assert fast_tanh.preferred(a) == fast_tanh.usable(a)
+    monkeypatch.setattr(fast_tanh, "_beats_numpy", False)
+    assert not fast_tanh.preferred(a)

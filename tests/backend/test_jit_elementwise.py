@@ -26,7 +26,7 @@ def test_activation_gradient_with_and_without_numba(activation, shape, dtype):
     grad = run()
     with jit.disabled():
         reference = run()
-    if activation == "tanh" and dtype == np.float32:
+    if activation == "tanh" and fast_tanh.preferred(x0):
         # the forward differs (backend.fast_tanh, tests/backend/test_fast_tanh.py): the
         # gradient of the compiled run is checked against the NumPy formula on its own y
         y = fast_tanh.tanh(x0)

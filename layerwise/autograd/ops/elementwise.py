@@ -109,11 +109,12 @@ class Sigmoid(Function):
 class Tanh(Function):
     """y = tanh x;  dy/dx = 1 - y².
 
-    float32 with the compiled kernels on: ``backend.fast_tanh`` (within 7 ulp, 5x faster).
+    float32 with the compiled kernels on, where it is the faster one on this machine:
+    ``backend.fast_tanh`` (within 7 ulp; 5x faster than NumPy's on CPUs without AVX-512).
     """
 
     def forward(self, x):
-        if fast_tanh.usable(x):
+        if fast_tanh.preferred(x):
             self.y = fast_tanh.tanh(x)
         else:
             self.y = elementwise(lambda o, a: np.tanh(a, out=o), _float_like(x), x)

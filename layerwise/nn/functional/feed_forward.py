@@ -24,7 +24,7 @@ from scipy.special import erf
 from ...autograd.function import Function
 from ...autograd.ops import relu
 from ...autograd.random import get_rng
-from ...backend.parallel import MIN_SIZE, for_each_chunk
+from ...backend.parallel import MIN_SIZE, for_each_chunk, for_each_part
 from .activation import gelu
 from .dropout import dropout
 
@@ -63,7 +63,7 @@ def keep_mask(shape, p):
             draws = np.random.default_rng(seeds[block]).random(stop - start, dtype=np.float32)
             np.greater_equal(draws, threshold, out=keep[start:stop])
 
-    for_each_chunk(work, blocks, min_size=1)
+    for_each_part(work, blocks)
     return keep.reshape(shape)
 
 
