@@ -28,20 +28,23 @@ from .conv import (_geometry, _is_pointwise, col2im, conv2d_gemm_backward_weight
 __all__ = ["BatchedGemmConv", "CHUNK_BYTES", "over_images"]
 
 CHUNK_BYTES = 2 << 20   # columns per chunk: ~2 MB measured best (L2 is 0.5-2 MB per core)
+FLOPS_PER_SECOND = 20e9  # one core, copies included: below a hand-off's worth, one thread
 
 
-def over_images(work, n, chunk):
+def over_images(work, n, chunk, flops=float("inf")):
     """Call ``work(start, stop)`` on consecutive slices of at most ``chunk`` images.
 
-    With more than one chunk and a BLAS whose threads can be limited, the slices are
-    spread over layerwise's threads and the BLAS runs single-threaded meanwhile.
+    With more than one chunk, a BLAS whose threads can be limited and enough work
+    (``flops`` in all) to pay for a hand-off, the slices are spread over layerwise's
+    threads and the BLAS runs single-threaded meanwhile.
     """
     def run(start, stop):
         for first in range(start, stop, chunk):
             work(first, min(first + chunk, stop))
 
     parts = min(parallel.get_num_threads(), -(-n // chunk))
-    if parts <= 1 or not blas_threads.available():
+    if parts <= 1 or not blas_threads.available() or not parallel.pays_off(
+            flops / FLOPS_PER_SECOND):
         run(0, n)
         return
     with blas_threads.limited(1):
@@ -70,6 +73,7 @@ class BatchedGemmConv:
             self.cols = buffers.take((n, self.col_rows, self.pixels), x.dtype)
         self.pooled = self.cols is not None and not self.pointwise
         self.chunk = max(1, CHUNK_BYTES // max(self.col_rows * self.pixels * x.itemsize, 1))
+        self.flops = 2.0 * n * o * self.rows * self.pixels     # one product pass
 
     # ------------------------------------------------------------ helpers
     def _columns(self, start, stop):
@@ -106,7 +110,7 @@ class BatchedGemmConv:
             if bias is not None:
                 out += bias[:, None]
 
-        over_images(work, n, self.chunk)
+        over_images(work, n, self.chunk, self.flops)
         return y
 
     def backward(self, grad_output, need_input=True, need_weight=True):
@@ -128,7 +132,7 @@ class BatchedGemmConv:
                                  .swapaxes(-1, -2))
             partials.append(products.sum(axis=0))
 
-        over_images(work, n, self.chunk)
+        over_images(work, n, self.chunk, self.flops)
         total = partials[0]
         for partial in partials[1:]:
             total += partial
@@ -156,7 +160,7 @@ class BatchedGemmConv:
             grad_x[start:stop] = dx_pad[:, :, top:top + h, left:left + w]
 
         # one chunk per thread at least: col2im costs kh·kw NumPy calls per chunk
-        over_images(work, n, max(self.chunk, -(-n // parallel.get_num_threads())))
+        over_images(work, n, max(self.chunk, -(-n // parallel.get_num_threads())), self.flops)
         return grad_x
 
     def release(self):

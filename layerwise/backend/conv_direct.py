@@ -24,6 +24,7 @@ from .jit_conv_direct import kernels
 
 ROW_BLOCK = 2048    # accumulator elements per output channel: OB of them stay in L1
 MAX_CHANNELS_PER_PASS = 4
+FLOPS_PER_SECOND = 30e9   # one core, with the dropped columns and the copies (for splitting)
 
 
 def applicable(weight_shape, stride, padding, dilation, groups, dtype):
@@ -74,7 +75,9 @@ def direct_forward(x, weight, bias, padding, dilation, out_size):
             rest(x, weight, bias, y, xs, acc, *images, o - o % ob, o, top, left, dh, dw, rows)
 
     work_items = n if split_images else o // ob
-    parallel.for_each_part(work, max(work_items, 1))
+    flops = 2.0 * n * o * c * kh * kw * ho * pitch
+    parallel.for_each_part(work, work_items, None if parallel.pays_off(
+        flops / FLOPS_PER_SECOND) else 1)
     return y
 
 
@@ -105,7 +108,8 @@ def direct_weight_grad(x, grad_output, weight_shape, padding, dilation):
             rest(x, g, grad_w, xs, gs, zero, start, stop, split, o, top, left, dh, dw)
         partials.append(grad_w)
 
-    parallel.for_each_part(work, n)
+    flops = 2.0 * n * o * c * kh * kw * length
+    parallel.for_each_part(work, n, None if parallel.pays_off(flops / FLOPS_PER_SECOND) else 1)
     total = partials[0]
     for partial in partials[1:]:
         total += partial

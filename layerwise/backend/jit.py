@@ -17,7 +17,12 @@ give bit-identical results, and the tests check that they do.
     LAYERWISE_JIT=0 python ...           # use the NumPy code even when numba is installed
     layerwise.backend.jit.set_enabled(False)  /  with jit.disabled(): ...
 """
+import hashlib
+import importlib.util
 import os
+import sys
+import tempfile
+import types
 from contextlib import contextmanager
 
 import numpy as np
@@ -79,6 +84,45 @@ def kernel(function):
     if numba is None:
         return function
     return numba.njit(cache=True, nogil=True, error_model="numpy")(function)
+
+
+def cache_dir():
+    """Where generated kernel sources (and numba's machine code for them) are kept."""
+    root = os.environ.get("LAYERWISE_CACHE_DIR") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"),
+        "layerwise")
+    return os.path.join(root, "kernels")
+
+
+def generated_module(name, source):
+    """A module made of generated Python ``source``, for kernels specialized by code.
+
+    The source is written once to ``cache_dir()/<name>_<hash>.py`` and imported from
+    there, so that numba can cache the machine code of its functions like that of any
+    file (``cache=True``); where the directory cannot be written, the source is run
+    in memory instead and its kernels are compiled again by each process.
+    """
+    digest = hashlib.sha256(source.encode()).hexdigest()[:12]
+    path = os.path.join(cache_dir(), f"{name}_{digest}.py")
+    try:
+        if not os.path.exists(path):
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            handle, temporary = tempfile.mkstemp(suffix=".py", dir=os.path.dirname(path))
+            with os.fdopen(handle, "w") as file:
+                file.write(source)
+            os.replace(temporary, path)       # atomic: concurrent processes agree
+        module_name = f"layerwise_generated_{name}_{digest}"
+        spec = importlib.util.spec_from_file_location(module_name, path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[module_name] = module     # numba's cache finds it by name when loading
+        spec.loader.exec_module(module)
+        module.__cached_on_disk__ = True
+        return module
+    except OSError:
+        module = types.ModuleType(name)
+        exec(compile(source, f"<generated {name}>", "exec"), module.__dict__)
+        module.__cached_on_disk__ = False
+        return module
 
 
 def describe():

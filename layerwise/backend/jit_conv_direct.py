@@ -148,10 +148,14 @@ def source(kw, ob):
 
 @functools.lru_cache(maxsize=None)
 def kernels(kw, ob):
-    """(forward, weight_grad) compiled for kernel width ``kw`` and ``ob`` channels per pass."""
-    namespace = {}
-    exec(compile(source(kw, ob), f"<layerwise conv_direct kw={kw} ob={ob}>", "exec"), namespace)
+    """(forward, weight_grad) compiled for kernel width ``kw`` and ``ob`` channels per pass.
+
+    The generated source goes through ``jit.generated_module``, so numba's machine code
+    is cached on disk like that of the other kernels (the first use costs ~1 s each).
+    """
+    module = jit.generated_module(f"conv_direct_k{kw}_b{ob}", source(kw, ob))
     if jit.numba is None:
-        return namespace["forward"], namespace["weight_grad"]
-    compile_ = jit.numba.njit(nogil=True, error_model="numpy", fastmath=FASTMATH)
-    return compile_(namespace["forward"]), compile_(namespace["weight_grad"])
+        return module.forward, module.weight_grad
+    compile_ = jit.numba.njit(nogil=True, error_model="numpy", fastmath=FASTMATH,
+                              cache=module.__cached_on_disk__)
+    return compile_(module.forward), compile_(module.weight_grad)

@@ -94,6 +94,11 @@ def set_split_scale(scale):
     _scale = None if scale is None else max(1, int(scale))
 
 
+def pays_off(seconds):
+    """Whether work of about ``seconds`` on one thread is worth splitting over the pool."""
+    return _threads > 1 and seconds > 4 * REFERENCE_HANDOFF * split_scale()
+
+
 def bounds(size, parts):
     """``parts`` contiguous [start, stop) ranges covering range(size)."""
     step = -(-size // parts)

@@ -103,3 +103,10 @@ def test_generated_source_names_every_tap_and_channel():
     assert "w1_2 = w[o0 + 1, c, p, 2]" in text
     assert "a0[l] += w0_0 * v0 + w0_1 * v1 + w0_2 * v2" in text
     assert "s1_2 += u1 * v2" in text
+
+
+def test_unmeasured_default_is_direct_for_first_layers_only():
+    candidates = list(conv_select.ALGORITHMS)
+    assert conv_select._default(candidates, (32, 1, 5, 5)) == "direct"
+    assert conv_select._default(candidates, (64, 32, 5, 5)) == "gemm_batched"
+    assert conv_select._default(["gemm", "gemm_batched"], (32, 1, 5, 5)) == "gemm_batched"
