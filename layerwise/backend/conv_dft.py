@@ -18,17 +18,30 @@ product:
     backward  dX = G · W,  dW = conj(G)ᵀ · X
 
 done as real products (faster than the BLAS's complex ones here): a complex
-matrix M acts on interleaved (real, imaginary) columns as the real matrix of 2x2
-blocks [[Re M, Im M], [-Im M, Re M]]. The inverse transform (the 1/(Hp·Wp) of irfft2 and its weights c_v: 1 for v = 0
-and the Nyquist column, 2 otherwise) brings back only the wanted pixels:
+matrix M acts on interleaved (real, imaginary) rows as a real matrix of 2x2 blocks,
+and its columns are laid out *planar* (all real parts, then all imaginary parts), so
+the products land as two real planes (``mix``, frequencies split over the cores):
 
-    y[a, b] = Re Σ_v c_v e^{2πi·vb/Wp} Z[a, v] / (Hp·Wp),   Z[a, v] = Σ_u e^{2πi·ua/Hp} Y[u, v].
+    Re(x·M) = x_re M_re - x_im M_im,    Im(x·M) = x_re M_im + x_im M_re.
 
-Spectra are stored frequency-major: (Hp, Wp//2 + 1, batch, channels), complex.
+The inverse transform (the 1/(Hp·Wp) of irfft2 and its weights c_v: 1 for v = 0 and
+the Nyquist column, 2 otherwise) brings back only the wanted pixels:
+
+    y[a, b] = Σ_v c_v (cos(2π·vb/Wp) Re Z[a, v] - sin(2π·vb/Wp) Im Z[a, v]) / (Hp·Wp),
+    Z[a, v] = Σ_u e^{2πi·ua/Hp} Y[u, v],
+
+from the planes, both steps real products: Z for all (v, n, o) at once, rows (a, re/im)
+(``_planar_rows_inverse``), then per output row a a product whose result is written
+straight into the NCHW output (no transpose of the spectra).
+
+Spectra are stored frequency-major: (Hp, Wp//2 + 1, batch, channels), complex, or as
+(2, Hp, Wp//2 + 1, batch, channels) real planes after a ``mix``.
 """
 import functools
 
 import numpy as np
+
+from . import buffers, jit, jit_dft
 
 _COMPLEX = {np.dtype(np.float32): np.complex64, np.dtype(np.float64): np.complex128}
 
@@ -71,6 +84,25 @@ def _columns_inverse(grid, start, count, scale, dtype):
     return (out.reshape(2 * fw, count) * scale).astype(dtype)
 
 
+@functools.lru_cache(maxsize=256)
+def _planar_rows_inverse(grid, start, count, dtype):
+    """(2·count, 2·Hp) real: rows (a, re/im) of Z from columns (re/im, u) of the planes."""
+    angle = 2 * np.pi * np.outer(np.arange(start, start + count), np.arange(grid)) / grid
+    cos, sin = np.cos(angle), np.sin(angle)
+    out = np.empty((count, 2, 2, grid))
+    out[:, 0, 0], out[:, 0, 1], out[:, 1, 0], out[:, 1, 1] = cos, -sin, sin, cos
+    return out.reshape(2 * count, 2 * grid).astype(dtype)
+
+
+@functools.lru_cache(maxsize=256)
+def _planar_columns_inverse(grid, start, count, scale, dtype):
+    """(2·Fw, count) real: rows c·cos then -c·sin (planar, matching Z's rows)."""
+    real = _columns_inverse(grid, start, count, scale, dtype)              # rows (v, re/im)
+    fw = real.shape[0] // 2
+    return np.ascontiguousarray(real.reshape(fw, 2, count).transpose(1, 0, 2)).reshape(
+        2 * fw, count)
+
+
 def spectrum(a, grid, offset):
     """DFT of a (A, B, h, w) placed at ``offset`` in a ``grid``: (Hp, Fw, A, B) complex."""
     n_a, n_b, h, w = a.shape
@@ -94,29 +126,64 @@ def inverse(spec, grid, rows, cols, dtype):
     return (real @ m).reshape(n_a, n_b, h, w)                              # along W
 
 
-def real_blocks(m):
-    """The real matrix acting like the complex matrix M (F, K, L) on interleaved rows.
+def planar_blocks(w_f, conjugate_transpose):
+    """The real (F, 2K, 2L) matrix acting like M on interleaved rows, giving planar columns.
 
-    Rows (k, 0) hold M's interleaved (Re, Im) values and rows (k, 1) those of i·M:
-    for complex rows x,  x_real @ blocks = (x · M)_real.  Shape (F, 2K, 2L).
+    From the weight spectrum w_f (F, O, C): M = conj(w_f)ᵀ (K = C, L = O) for the
+    forward pass, M = w_f (K = O, L = C) for the input gradient. Row (k, re/im),
+    column (re/im, l):  [[M_re, M_im], [-M_im, M_re]]  in block form.
     """
-    f, k, l_ = m.shape
-    out = np.empty((f, k, 2, l_), m.dtype)
-    out[:, :, 0] = m
-    np.multiply(m, 1j, out=out[:, :, 1])
-    return out.view(m.real.dtype).reshape(f, 2 * k, 2 * l_)
+    f, o, c = w_f.shape
+    if jit.enabled() and w_f.dtype in (np.complex64, np.complex128) and w_f.flags.c_contiguous:
+        k, l_ = (c, o) if conjugate_transpose else (o, c)
+        out = buffers.take((f, 2 * k, 2 * l_), w_f.real.dtype)   # given back by release()
+        jit_dft.planar_blocks(w_f.view(w_f.real.dtype).reshape(f, o, c, 2), out,
+                              conjugate_transpose)
+        return out
+    if conjugate_transpose:
+        m_re, m_im = w_f.real.transpose(0, 2, 1), -w_f.imag.transpose(0, 2, 1)
+    else:
+        m_re, m_im = w_f.real, w_f.imag
+    f, k, l_ = m_re.shape
+    out = np.empty((f, k, 2, 2, l_), m_re.dtype)
+    out[:, :, 0, 0], out[:, :, 0, 1] = m_re, m_im
+    np.negative(m_im, out=out[:, :, 1, 0])
+    out[:, :, 1, 1] = m_re
+    return out.reshape(f, 2 * k, 2 * l_)
 
 
 def mix(spec, blocks):
-    """Per frequency, complex (F, N, K) times the complex matrix encoded by ``blocks``."""
+    """Per frequency, complex (F, N, K) times the matrix of ``blocks``: (2, F, N, L) planes.
+
+    (Splitting the frequencies over layerwise's threads with a single-threaded BLAS was
+    2x faster alone but slower within a network: right after the previous layer's
+    products the BLAS's own threads still spin on the cores.)
+    """
     real = spec.view(spec.real.dtype)                                      # (F, N, 2K)
-    return (real @ blocks).view(spec.dtype)                                # (F, N, L)
+    f, n, _ = real.shape
+    l_ = blocks.shape[2] // 2
+    out = np.empty((2, f, n, l_), real.dtype)
+    np.matmul(real, blocks[:, :, :l_], out=out[0])
+    np.matmul(real, blocks[:, :, l_:], out=out[1])
+    return out
+
+
+def inverse_planar(planes, grid, rows, cols, dtype):
+    """Real pixels [rows) x [cols) of the inverse DFT of (2, Hp, Fw, A, B) planes: (A, B, h, w)."""
+    _, hp, fw, n_a, n_b = planes.shape
+    (r0, h), (c0, w) = rows, cols
+    z = _planar_rows_inverse(hp, r0, h, dtype.str) @ planes.reshape(2 * hp, -1)
+    z = z.reshape(h, 2 * fw, n_a * n_b)                                    # per a: (re/im, v)
+    m = _planar_columns_inverse(grid[1], c0, w, 1.0 / (grid[0] * grid[1]), dtype.str)
+    out = np.empty((n_a, n_b, h, w), dtype)
+    np.matmul(z.transpose(0, 2, 1), m, out=out.reshape(n_a * n_b, h, w).transpose(1, 0, 2))
+    return out
 
 
 class DFTConv:
     """Forward and backward of one convolution (stride 1, groups 1) by matrix DFTs."""
 
-    def __init__(self, x, weight, padding):
+    def __init__(self, x, weight, padding, for_backward=True):
         n, c, h, w = x.shape
         o, _, kh, kw = weight.shape
         (top, bottom), (left, right) = padding
@@ -127,14 +194,14 @@ class DFTConv:
         hp, fw = self.grid[0], self.grid[1] // 2 + 1
         self.x_f = spectrum(x, self.grid, (top, left)).reshape(hp * fw, n, c)
         w_f = spectrum(weight, self.grid, (0, 0)).reshape(hp * fw, o, c)
-        self.forward_blocks = real_blocks(np.conj(w_f).transpose(0, 2, 1))    # conj(W)ᵀ
-        self.backward_blocks = real_blocks(w_f)                               # W
+        self.forward_blocks = planar_blocks(w_f, conjugate_transpose=True)    # conj(W)ᵀ
+        self.backward_blocks = planar_blocks(w_f, False) if for_backward else None   # W
         self.spectrum_shape = (hp, fw)
 
     def forward(self, bias=None):
-        y_f = mix(self.x_f, self.forward_blocks)                          # X conj(W)ᵀ: (F, N, O)
-        y = inverse(y_f.reshape(*self.spectrum_shape, *y_f.shape[1:]), self.grid,
-                    (0, self.out_size[0]), (0, self.out_size[1]), self.dtype)
+        y_f = mix(self.x_f, self.forward_blocks)                  # X conj(W)ᵀ: (2, F, N, O)
+        y = inverse_planar(y_f.reshape(2, *self.spectrum_shape, *y_f.shape[2:]), self.grid,
+                           (0, self.out_size[0]), (0, self.out_size[1]), self.dtype)
         if bias is not None:
             y += bias[:, None, None]
         return y
@@ -144,10 +211,11 @@ class DFTConv:
         g_f = g_f.reshape(-1, *g_f.shape[2:])
         grad_x = grad_w = None
         if need_input:
-            dx_f = mix(g_f, self.backward_blocks)                         # G W: (F, N, C)
+            dx_f = mix(g_f, self.backward_blocks)                     # G W: (2, F, N, C)
             h, w = self.input_shape[2:]
-            grad_x = inverse(dx_f.reshape(*self.spectrum_shape, *dx_f.shape[1:]), self.grid,
-                             (self.origin[0], h), (self.origin[1], w), self.dtype)
+            grad_x = inverse_planar(dx_f.reshape(2, *self.spectrum_shape, *dx_f.shape[2:]),
+                                    self.grid, (self.origin[0], h), (self.origin[1], w),
+                                    self.dtype)
         if need_weight:
             dw_f = self._weight_spectrum(g_f)                             # conj(G)ᵀ X
             grad_w = inverse(dw_f.reshape(*self.spectrum_shape, *dw_f.shape[1:]), self.grid,
@@ -167,4 +235,6 @@ class DFTConv:
         return out
 
     def release(self):
+        buffers.give(self.forward_blocks)
+        buffers.give(self.backward_blocks)
         self.x_f = self.forward_blocks = self.backward_blocks = None

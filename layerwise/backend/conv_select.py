@@ -118,7 +118,7 @@ def make(name, x, weight, stride, padding, dilation, groups, for_backward=True):
     if name == "fft":
         return FFTConv(x, weight, padding)
     if name == "dft":
-        return DFTConv(x, weight, padding)
+        return DFTConv(x, weight, padding, for_backward)
     if name == "direct":
         return DirectConv(x, weight, stride, padding, dilation, groups, for_backward)
     return GemmConv(x, weight, stride, padding, dilation)
