@@ -25,7 +25,7 @@ import threading
 
 import numpy as np
 
-__all__ = ["available", "get_num_threads", "limited"]
+__all__ = ["available", "get_num_threads", "limited", "set_process_threads"]
 
 _SYMBOLS = (("scipy_openblas_set_num_threads64_", "scipy_openblas_get_num_threads64_"),
             ("scipy_openblas_set_num_threads", "scipy_openblas_get_num_threads"),
@@ -75,6 +75,12 @@ def available():
 def get_num_threads():
     """The BLAS's current thread count (None when it cannot be read)."""
     return _functions[1]() if _functions else None
+
+
+def set_process_threads(threads):
+    """Set the BLAS's thread count for the rest of the process (no-op if unavailable)."""
+    if _functions is not None:
+        _functions[0](int(threads))
 
 
 @contextlib.contextmanager

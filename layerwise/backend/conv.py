@@ -28,6 +28,8 @@ import threading
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from .blas import matmul
+
 __all__ = ["conv_output_size", "pad2d", "bias_grad", "im2col", "col2im", "conv2d_direct",
            "conv2d_direct_backward", "conv2d_gemm", "conv2d_gemm_backward_input",
            "conv2d_gemm_backward_weight", "workspace", "release_workspace"]
@@ -247,7 +249,7 @@ def conv2d_gemm(x, weight, bias=None, stride=(1, 1), padding=NO_PADDING, dilatio
     cols = _columns(pad2d(x, padding), kernel, stride, dilation,
                     _is_pointwise(kernel, stride, padding))
     y = np.empty((n, o, ho, wo), x.dtype)
-    np.matmul(weight.reshape(groups, o // groups, rows),
+    matmul(weight.reshape(groups, o // groups, rows),
               cols.reshape(n, groups, rows, ho * wo), out=y.reshape(n, groups, o // groups, -1))
     if bias is not None:
         y += bias[:, None, None]
@@ -275,10 +277,10 @@ def conv2d_gemm_backward_input(grad_output, weight, input_shape, stride=(1, 1),
     g = grad_output.reshape(n, groups, o // groups, ho * wo)
     if _is_pointwise(kernel, stride, padding):
         grad_x = np.empty(input_shape, grad_output.dtype)
-        np.matmul(w2.swapaxes(-1, -2), g, out=grad_x.reshape(n, groups, rows, ho * wo))
+        matmul(w2.swapaxes(-1, -2), g, out=grad_x.reshape(n, groups, rows, ho * wo))
         return grad_x
     grad_cols = workspace((n, groups, rows, ho * wo), grad_output.dtype)
-    np.matmul(w2.swapaxes(-1, -2), g, out=grad_cols)
+    matmul(w2.swapaxes(-1, -2), g, out=grad_cols)
     return crop2d(col2im(grad_cols, padded_shape, kernel, stride, dilation), padding)
 
 
@@ -301,11 +303,11 @@ def conv2d_gemm_backward_weight(x, grad_output, weight_shape, stride=(1, 1),
         cols = _columns(x_pad, kernel, stride, dilation, pointwise).reshape(
             n, groups, rows, pixels)
         g = grad_output.reshape(n, groups, og, pixels)
-        np.sum(np.matmul(g, cols.swapaxes(-1, -2)), axis=0, out=flat_grad_w)
+        np.sum(matmul(g, cols.swapaxes(-1, -2)), axis=0, out=flat_grad_w)
     else:
         cols = _columns(x_pad, kernel, stride, dilation, pointwise, batch_major=False)
         g = np.ascontiguousarray(grad_output.reshape(n, o, pixels).swapaxes(0, 1))
-        np.matmul(g.reshape(groups, og, n * pixels),
+        matmul(g.reshape(groups, og, n * pixels),
                   cols.reshape(groups, rows, n * pixels).swapaxes(-1, -2), out=flat_grad_w)
     return grad_w
 

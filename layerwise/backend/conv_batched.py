@@ -24,6 +24,7 @@ import numpy as np
 from . import blas_threads, buffers, parallel
 from .conv import (_geometry, _is_pointwise, col2im, conv2d_gemm_backward_weight, im2col,
                    pad2d, workspace)
+from .blas import matmul
 
 __all__ = ["BatchedGemmConv", "CHUNK_BYTES", "over_images"]
 
@@ -106,7 +107,7 @@ class BatchedGemmConv:
         def work(start, stop):
             cols = self._columns(start, stop)
             out = flat_y[start:stop]
-            np.matmul(w2, self._grouped(cols), out=self._grouped(out))
+            matmul(w2, self._grouped(cols), out=self._grouped(out))
             if bias is not None:
                 out += bias[:, None]
 
@@ -127,7 +128,7 @@ class BatchedGemmConv:
         partials = []
 
         def work(start, stop):
-            products = np.matmul(self._grouped(g[start:stop]),
+            products = matmul(self._grouped(g[start:stop]),
                                  self._grouped(self.cols[start:stop])
                                  .swapaxes(-1, -2))
             partials.append(products.sum(axis=0))
@@ -149,11 +150,11 @@ class BatchedGemmConv:
         def work(start, stop):
             count = stop - start
             if self.pointwise:
-                np.matmul(w2t, self._grouped(g[start:stop]),
+                matmul(w2t, self._grouped(g[start:stop]),
                           out=self._grouped(grad_x[start:stop].reshape(count, -1, self.pixels)))
                 return
             grad_cols = workspace((count, self.col_rows, self.pixels), grad_output.dtype)
-            np.matmul(w2t, self._grouped(g[start:stop]), out=self._grouped(grad_cols))
+            matmul(w2t, self._grouped(g[start:stop]), out=self._grouped(grad_cols))
             padded = (count,) + self.x_pad.shape[1:]
             dx_pad = col2im(grad_cols, padded, self.kernel, self.geometry["stride"],
                             self.geometry["dilation"])

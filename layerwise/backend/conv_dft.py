@@ -42,6 +42,7 @@ import functools
 import numpy as np
 
 from . import buffers, jit, jit_dft
+from .blas import matmul
 
 _COMPLEX = {np.dtype(np.float32): np.complex64, np.dtype(np.float64): np.complex128}
 
@@ -108,10 +109,10 @@ def spectrum(a, grid, offset):
     n_a, n_b, h, w = a.shape
     fw = grid[1] // 2 + 1
     complex_type = _COMPLEX[a.dtype]
-    t = (a.reshape(-1, w) @ _columns_forward(w, grid[1], offset[1], a.dtype.str))
+    t = matmul(a.reshape(-1, w), _columns_forward(w, grid[1], offset[1], a.dtype.str))
     t = t.view(complex_type).reshape(n_a, n_b, h, fw)                      # along W
     t = np.ascontiguousarray(t.transpose(2, 3, 0, 1)).reshape(h, -1)        # (h, Fw·A·B)
-    out = _rows_forward(h, grid[0], offset[0], a.dtype.str) @ t            # along H
+    out = matmul(_rows_forward(h, grid[0], offset[0], a.dtype.str), t)     # along H
     return out.reshape(grid[0], fw, n_a, n_b)
 
 
@@ -119,11 +120,11 @@ def inverse(spec, grid, rows, cols, dtype):
     """Real pixels [rows) x [cols) ((start, count) pairs) of the inverse DFT: (A, B, h, w)."""
     hp, fw, n_a, n_b = spec.shape
     (r0, h), (c0, w) = rows, cols
-    z = (_rows_inverse(hp, r0, h, dtype.str) @ spec.reshape(hp, -1))       # along H
+    z = matmul(_rows_inverse(hp, r0, h, dtype.str), spec.reshape(hp, -1))  # along H
     z = np.ascontiguousarray(z.reshape(h, fw, n_a, n_b).transpose(2, 3, 0, 1))
     real = z.view(dtype).reshape(-1, 2 * fw)                               # (A·B·h, 2Fw)
     m = _columns_inverse(grid[1], c0, w, 1.0 / (grid[0] * grid[1]), dtype.str)
-    return (real @ m).reshape(n_a, n_b, h, w)                              # along W
+    return matmul(real, m).reshape(n_a, n_b, h, w)                         # along W
 
 
 def planar_blocks(w_f, conjugate_transpose):
@@ -163,8 +164,8 @@ def mix(spec, blocks):
     f, n, _ = real.shape
     l_ = blocks.shape[2] // 2
     out = np.empty((2, f, n, l_), real.dtype)
-    np.matmul(real, blocks[:, :, :l_], out=out[0])
-    np.matmul(real, blocks[:, :, l_:], out=out[1])
+    matmul(real, blocks[:, :, :l_], out=out[0])
+    matmul(real, blocks[:, :, l_:], out=out[1])
     return out
 
 
@@ -172,11 +173,11 @@ def inverse_planar(planes, grid, rows, cols, dtype):
     """Real pixels [rows) x [cols) of the inverse DFT of (2, Hp, Fw, A, B) planes: (A, B, h, w)."""
     _, hp, fw, n_a, n_b = planes.shape
     (r0, h), (c0, w) = rows, cols
-    z = _planar_rows_inverse(hp, r0, h, dtype.str) @ planes.reshape(2 * hp, -1)
+    z = matmul(_planar_rows_inverse(hp, r0, h, dtype.str), planes.reshape(2 * hp, -1))
     z = z.reshape(h, 2 * fw, n_a * n_b)                                    # per a: (re/im, v)
     m = _planar_columns_inverse(grid[1], c0, w, 1.0 / (grid[0] * grid[1]), dtype.str)
     out = np.empty((n_a, n_b, h, w), dtype)
-    np.matmul(z.transpose(0, 2, 1), m, out=out.reshape(n_a * n_b, h, w).transpose(1, 0, 2))
+    matmul(z.transpose(0, 2, 1), m, out=out.reshape(n_a * n_b, h, w).transpose(1, 0, 2))
     return out
 
 
@@ -227,7 +228,7 @@ class DFTConv:
         f, n, o = g_f.shape
         c = self.x_f.shape[2]
         g = g_f.view(g_f.real.dtype).transpose(0, 2, 1)                    # (F, 2O, N)
-        p = (g @ self.x_f.view(self.x_f.real.dtype)).reshape(f, o, 2, c, 2)
+        p = matmul(g, self.x_f.view(self.x_f.real.dtype)).reshape(f, o, 2, c, 2)
         out = np.empty((f, o, c), g_f.dtype)
         real = out.view(p.dtype).reshape(f, o, c, 2)
         np.add(p[:, :, 0, :, 0], p[:, :, 1, :, 1], out=real[..., 0])      # Gr Xr + Gi Xi

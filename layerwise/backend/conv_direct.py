@@ -18,13 +18,14 @@ threads (output channels too, when there are fewer images than threads). Needs n
 """
 import numpy as np
 
-from . import jit, parallel
+from . import jit, native, parallel
 from .conv import conv_output_size
 from .jit_conv_direct import kernels
 
 ROW_BLOCK = 2048    # accumulator elements per output channel: OB of them stay in L1
 MAX_CHANNELS_PER_PASS = 4
 FLOPS_PER_SECOND = 30e9   # one core, with the dropped columns and the copies (for splitting)
+NATIVE_MIN_FLOPS = 1e6    # per thread of the native pool (~30 µs of work; a region costs ~2)
 
 
 def applicable(weight_shape, stride, padding, dilation, groups, dtype):
@@ -39,9 +40,18 @@ def applicable(weight_shape, stride, padding, dilation, groups, dtype):
 
 
 def channels_per_pass(kernel_width, out_channels):
-    """OB: how many output channels one pass computes (OB·KW weights live in registers)."""
+    """OB: how many output channels one pass computes (OB·KW weights live in registers):
+    the largest count up to the register budget that divides the output channels."""
     limit = MAX_CHANNELS_PER_PASS if kernel_width <= 5 else 2 if kernel_width <= 9 else 1
-    return min(limit, out_channels)
+    return max(b for b in range(1, min(limit, out_channels) + 1) if out_channels % b == 0)
+
+
+def _threads_for(flops, items):
+    """(parts, native): how many threads share ``items`` ranges of work, and on which pool."""
+    if native.active():
+        return min(items, native.parts(int(flops / NATIVE_MIN_FLOPS), 1)), True
+    pays = parallel.pays_off(flops / FLOPS_PER_SECOND)
+    return (min(items, parallel.get_num_threads()) if pays else 1), False
 
 
 def direct_forward(x, weight, bias, padding, dilation, out_size):
@@ -57,27 +67,28 @@ def direct_forward(x, weight, bias, padding, dilation, out_size):
     y = np.empty((n, o) + tuple(out_size), x.dtype)
     bias = np.zeros(o, x.dtype) if bias is None else np.ascontiguousarray(bias, x.dtype)
     ob = channels_per_pass(kw, o)
-    main, rest = kernels(kw, ob)[0], (kernels(kw, o % ob)[0] if o % ob else None)
+    module = kernels(kw, ob)
     pitch = wo + dw * (kw - 1)
     scratch_x = c * ((ho + dh * (kh - 1)) * pitch + dw * (kw - 1))
     rows = max(1, ROW_BLOCK // pitch)
-    split_images = n >= parallel.get_num_threads()
+    flops = 2.0 * n * o * c * kh * kw * ho * pitch
+    by_image = n >= parallel.get_num_threads()
+    parts, on_native = _threads_for(flops, n if by_image else o // ob)
+    xs = np.empty((parts, scratch_x), x.dtype)
+    acc = np.empty((parts, ob * rows * pitch), x.dtype)
+    if on_native and parts > 1:
+        module.forward_parallel(x, weight, bias, y, xs, acc, parts, by_image, ob, top, left,
+                                dh, dw, rows)
+        return y
 
     def work(start, stop):
-        xs = np.empty(scratch_x, x.dtype)
-        acc = np.empty(ob * rows * pitch, x.dtype)
-        images, blocks = ((start, stop), (0, o // ob)) if split_images else \
-            ((0, n), (start, stop))
-        full = (blocks[0] * ob, blocks[1] * ob)
-        if full[1] > full[0]:
-            main(x, weight, bias, y, xs, acc, *images, *full, top, left, dh, dw, rows)
-        if rest is not None and blocks[1] == o // ob:
-            rest(x, weight, bias, y, xs, acc, *images, o - o % ob, o, top, left, dh, dw, rows)
+        part = start * parts // (n if by_image else o // ob)
+        images, channels = ((start, stop), (0, o)) if by_image else \
+            ((0, n), (start * ob, stop * ob))
+        module.forward(x, weight, bias, y, xs[part], acc[part], *images, *channels, top, left,
+                       dh, dw, rows)
 
-    work_items = n if split_images else o // ob
-    flops = 2.0 * n * o * c * kh * kw * ho * pitch
-    parallel.for_each_part(work, work_items, None if parallel.pays_off(
-        flops / FLOPS_PER_SECOND) else 1)
+    parallel.for_each_part(work, n if by_image else o // ob, parts)
     return y
 
 
@@ -90,30 +101,25 @@ def direct_weight_grad(x, grad_output, weight_shape, padding, dilation):
     ho, wo = g.shape[2:]
     (top, _), (left, _) = padding
     dh, dw = dilation
-    ob = channels_per_pass(kw, o)
-    main, rest = kernels(kw, ob)[1], (kernels(kw, o % ob)[1] if o % ob else None)
+    module = kernels(kw, channels_per_pass(kw, o))
     pitch = wo + dw * (kw - 1)
     length = ho * pitch
     scratch_x = c * ((ho + dh * (kh - 1)) * pitch + dw * (kw - 1))
     zero = x.dtype.type(0)
-    partials = []
+    parts, on_native = _threads_for(2.0 * n * o * c * kh * kw * length, n)
+    partials = np.zeros((parts,) + tuple(weight_shape), x.dtype)
+    xs = np.empty((parts, scratch_x), x.dtype)
+    gs = np.empty((parts, o * length), x.dtype)
+    if on_native and parts > 1:
+        module.weight_grad_parallel(x, g, partials, xs, gs, zero, parts, top, left, dh, dw)
+    else:
+        def work(start, stop):
+            part = start * parts // n
+            module.weight_grad(x, g, partials[part], xs[part], gs[part], zero, start, stop, 0,
+                               o, top, left, dh, dw)
 
-    def work(start, stop):
-        grad_w = np.zeros(weight_shape, x.dtype)
-        xs = np.empty(scratch_x, x.dtype)
-        gs = np.empty(o * length, x.dtype)
-        split = o - o % ob
-        main(x, g, grad_w, xs, gs, zero, start, stop, 0, split, top, left, dh, dw)
-        if rest is not None:
-            rest(x, g, grad_w, xs, gs, zero, start, stop, split, o, top, left, dh, dw)
-        partials.append(grad_w)
-
-    flops = 2.0 * n * o * c * kh * kw * length
-    parallel.for_each_part(work, n, None if parallel.pays_off(flops / FLOPS_PER_SECOND) else 1)
-    total = partials[0]
-    for partial in partials[1:]:
-        total += partial
-    return total
+        parallel.for_each_part(work, n, parts)
+    return partials.sum(axis=0) if parts > 1 else partials[0]
 
 
 class DirectConv:

@@ -22,6 +22,7 @@ import scipy.fft
 
 from .conv import pad2d
 from .parallel import get_num_threads
+from .blas import matmul
 
 
 def _rfft2(a, shape):
@@ -58,7 +59,7 @@ class FFTConv:
         self.w_f = _by_frequency(_rfft2(weight, self.grid))                 # (F, O, C)
 
     def forward(self, bias=None):
-        y_f = self.x_f @ np.conj(self.w_f).transpose(0, 2, 1)             # (F, N, O)
+        y_f = matmul(self.x_f, np.conj(self.w_f).transpose(0, 2, 1))      # (F, N, O)
         y = _irfft2(_from_frequency(y_f, self.spectrum_shape), self.grid)
         y = y[:, :, :self.out_size[0], :self.out_size[1]].astype(self.dtype, copy=False)
         y = np.ascontiguousarray(y)
@@ -73,14 +74,14 @@ class FFTConv:
         g_f = self._grad_spectrum(grad_output)
         grad_x = grad_w = None
         if need_input:
-            dx_f = g_f @ self.w_f                                           # (F, N, C)
+            dx_f = matmul(g_f, self.w_f)                                    # (F, N, C)
             dx = _irfft2(_from_frequency(dx_f, self.spectrum_shape), self.grid)
             (top, _), (left, _) = self.padding
             h, w = self.input_shape[2:]
             grad_x = np.ascontiguousarray(dx[:, :, top:top + h, left:left + w],
                                           dtype=self.dtype)
         if need_weight:
-            dw_f = np.conj(g_f).transpose(0, 2, 1) @ self.x_f               # (F, O, C)
+            dw_f = matmul(np.conj(g_f).transpose(0, 2, 1), self.x_f)        # (F, O, C)
             dw = _irfft2(_from_frequency(dw_f, self.spectrum_shape), self.grid)
             grad_w = np.ascontiguousarray(dw[:, :, :self.kernel[0], :self.kernel[1]],
                                           dtype=self.dtype)

@@ -14,6 +14,7 @@ import numpy as np
 
 from . import buffers
 from .conv import _windows, conv_output_size, pad2d
+from .blas import matmul
 
 
 class GemmConv:
@@ -37,7 +38,7 @@ class GemmConv:
 
     def forward(self, bias=None):
         n, o = self.input_shape[0], self.weight_shape[0]
-        y = (self.w2 @ self.cols).reshape(o, n, *self.out_size)
+        y = matmul(self.w2, self.cols).reshape(o, n, *self.out_size)
         out = np.empty((n, o) + self.out_size, y.dtype)
         np.copyto(out.transpose(1, 0, 2, 3), y)
         if bias is not None:
@@ -51,10 +52,10 @@ class GemmConv:
         g = g.reshape(o, -1)
         grad_x = grad_w = None
         if need_weight:
-            grad_w = (g @ self.cols.T).reshape(self.weight_shape)
+            grad_w = matmul(g, self.cols.T).reshape(self.weight_shape)
         if need_input:
             dcols = buffers.take(self.cols.shape, self.cols.dtype)
-            np.matmul(self.w2.T, g, out=dcols)
+            matmul(self.w2.T, g, out=dcols)
             grad_x = self._col2im(dcols)
             buffers.give(dcols)
         return grad_x, grad_w

@@ -31,7 +31,7 @@ import time
 
 import numpy as np
 
-from . import jit, parallel
+from . import jit, native, parallel
 
 __all__ = ["usable", "preferred", "tanh", "tanh_scalar", "set_enabled", "exact"]
 
@@ -118,5 +118,23 @@ def tanh(x, out=None):
     """out = tanh(x) for a float32 array (``usable``), split over layerwise's threads."""
     out = np.empty_like(x) if out is None else out
     flat_out, flat_x = out.reshape(-1), x.reshape(-1)
+    if native.active():
+        parts = native.parts(x.size, MIN_CHUNK)
+        if parts > 1:
+            _tanh_parallel(flat_out, flat_x, parts)
+        else:
+            _tanh(flat_out, flat_x)
+        return out
     parallel.for_each_chunk(lambda a, b: _tanh(flat_out[a:b], flat_x[a:b]), x.size)
     return out
+
+
+MIN_CHUNK = 1 << 14   # elements per thread of the native pool
+
+
+@jit.parallel_kernel
+def _tanh_parallel(out, x, parts):
+    step = (out.shape[0] + parts - 1) // parts
+    for p in jit.prange(parts):
+        a, b = p * step, min(out.shape[0], (p + 1) * step)
+        _tanh(out[a:b], x[a:b])

@@ -86,6 +86,17 @@ def kernel(function):
     return numba.njit(cache=True, nogil=True, error_model="numpy")(function)
 
 
+def parallel_kernel(function):
+    """``function`` compiled with numba's ``parallel=True``: its ``prange`` loops run on the
+    native pool (``backend.native``). Without numba, a plain function (``prange`` = range)."""
+    if numba is None:
+        return function
+    return numba.njit(cache=True, nogil=True, error_model="numpy", parallel=True)(function)
+
+
+prange = numba.prange if numba is not None else range
+
+
 def cache_dir():
     """Where generated kernel sources (and numba's machine code for them) are kept."""
     root = os.environ.get("LAYERWISE_CACHE_DIR") or os.path.join(

@@ -39,8 +39,7 @@ Floating-point contraction (FMA) and reassociation of the sums are allowed
 bits, as two BLAS libraries' do; NaN and inf still propagate.
 """
 import functools
-
-import numpy as np
+import os
 
 from . import jit
 
@@ -60,6 +59,10 @@ def source(kw, ob):
     """Python source of the forward and weight-gradient kernels for kernel width KW, OB channels."""
     taps = range(kw)
     lines = [
+        "from layerwise.backend.jit_conv_direct import compiled, compiled_parallel, prange",
+        "",
+        "",
+        "@compiled",
         "def forward(x, w, bias, y, xs, acc, n0, n1, o_first, o_last, top, left, dh, dw, rows):",
         "    C, H, W = x.shape[1], x.shape[2], x.shape[3]",
         "    kh = w.shape[2]",
@@ -103,6 +106,8 @@ def source(kw, ob):
                   "                        out[j] = src[j] + b"]
     lines += [
         "",
+        "",
+        "@compiled",
         "def weight_grad(x, g, grad_w, xs, gs, zero, n0, n1, o_first, o_last, top, left, dh, dw):",
         "    C, H, W = x.shape[1], x.shape[2], x.shape[3]",
         "    ho, wo = g.shape[2], g.shape[3]",
@@ -143,19 +148,70 @@ def source(kw, ob):
     lines += [f"                        s{a}_{q} += u{a} * v{q}" for a in range(ob) for q in taps]
     lines += [f"                    grad_w[o0 + {a}, c, p, {q}] += s{a}_{q}"
               for a in range(ob) for q in taps]
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines) + "\n" + PARALLEL_SOURCE
+
+
+# The same in every generated module: the kernels above, one range of work per thread.
+PARALLEL_SOURCE = """
+
+@compiled_parallel
+def forward_parallel(x, w, bias, y, xs, acc, parts, by_image, ob, top, left, dh, dw, rows):
+    n, o = x.shape[0], w.shape[0]
+    size = n if by_image else o // ob
+    step = (size + parts - 1) // parts
+    for p in prange(parts):
+        first, last = p * step, min(size, (p + 1) * step)
+        if last > first:
+            if by_image:
+                forward(x, w, bias, y, xs[p], acc[p], first, last, 0, o, top, left, dh, dw,
+                        rows)
+            else:
+                forward(x, w, bias, y, xs[p], acc[p], 0, n, first * ob, last * ob, top, left,
+                        dh, dw, rows)
+
+
+@compiled_parallel
+def weight_grad_parallel(x, g, grad_w, xs, gs, zero, parts, top, left, dh, dw):
+    n, o = x.shape[0], g.shape[1]
+    step = (n + parts - 1) // parts
+    for p in prange(parts):
+        first, last = p * step, min(n, (p + 1) * step)
+        if last > first:
+            weight_grad(x, g, grad_w[p], xs[p], gs[p], zero, first, last, 0, o, top, left, dh,
+                        dw)
+"""
+
+
+def _cache(function):
+    """numba's disk cache only for functions whose source is a file (not the in-memory fallback)."""
+    return os.path.exists(function.__code__.co_filename)
+
+
+def compiled(function):
+    """A generated kernel, compiled (FMA contraction and reassociation allowed)."""
+    if jit.numba is None:
+        return function
+    return jit.numba.njit(nogil=True, error_model="numpy", fastmath=FASTMATH,
+                          cache=_cache(function))(function)
+
+
+def compiled_parallel(function):
+    """A generated driver whose ``prange`` runs on the native pool."""
+    if jit.numba is None:
+        return function
+    return jit.numba.njit(nogil=True, error_model="numpy", parallel=True,
+                          cache=_cache(function))(function)
+
+
+prange = jit.prange
 
 
 @functools.lru_cache(maxsize=None)
 def kernels(kw, ob):
-    """(forward, weight_grad) compiled for kernel width ``kw`` and ``ob`` channels per pass.
+    """The compiled module for kernel width ``kw`` and ``ob`` channels per pass: ``forward``,
+    ``weight_grad`` and their ``*_parallel`` drivers (one range of work per thread).
 
     The generated source goes through ``jit.generated_module``, so numba's machine code
     is cached on disk like that of the other kernels (the first use costs ~1 s each).
     """
-    module = jit.generated_module(f"conv_direct_k{kw}_b{ob}", source(kw, ob))
-    if jit.numba is None:
-        return module.forward, module.weight_grad
-    compile_ = jit.numba.njit(nogil=True, error_model="numpy", fastmath=FASTMATH,
-                              cache=module.__cached_on_disk__)
-    return compile_(module.forward), compile_(module.weight_grad)
+    return jit.generated_module(f"conv_direct_k{kw}_b{ob}", source(kw, ob))

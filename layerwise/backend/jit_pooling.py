@@ -7,11 +7,12 @@ in registers and written out, and backward writes every input pixel exactly once
 window's gradient at the arg-max offset and 0 elsewhere. The arithmetic and tie rules
 are those of the NumPy code (first maximum wins; sums added in offset order), so the
 results are bit-identical. Arrays are viewed as (N·C, H, W), and ranges of N·C are
-split across threads.
+split across threads: by the ``*_parallel`` drivers on the native pool when it is on
+(``backend.native``), else by the Python pool.
 """
 import numpy as np
 
-from . import jit
+from . import jit, native
 from .parallel import for_each_chunk
 
 #: elements per thread below which one thread does the whole layer
@@ -34,8 +35,17 @@ def _windows(x, kernel_size):
     return x.reshape(n * c, h // kh, kh, w // kw, kw)
 
 
-def _split(work, planes, plane_size):
-    for_each_chunk(work, planes, min_size=max(1, MIN_CHUNK // max(plane_size, 1)))
+def _split(kernel, parallel_kernel, args, planes, plane_size):
+    """``kernel(*args, start, stop)`` over ranges of planes; True if any call returned True."""
+    min_planes = max(1, MIN_CHUNK // max(plane_size, 1))
+    if native.active():
+        parts = native.parts(planes, min_planes)
+        if parts > 1:
+            return bool(parallel_kernel(*args, parts))
+        return bool(kernel(*args, 0, planes))
+    found = []
+    for_each_chunk(lambda a, b: found.append(bool(kernel(*args, a, b))), planes, min_planes)
+    return any(found)
 
 
 def max_forward(x, kernel_size):
@@ -44,25 +54,19 @@ def max_forward(x, kernel_size):
     n, c, h, w = x.shape
     y = np.empty((n, c, h // kh, w // kw), x.dtype)
     arg = np.empty(y.shape, np.uint8)
-    x5, y3, arg3 = _windows(x, kernel_size), _planes(y), _planes(arg)
-    found_nan = []
-
-    def work(a, b):
-        if max_tiled(x5, y3, arg3, a, b):
-            found_nan.append(True)
-
-    _split(work, n * c, h * w)
+    args = (_windows(x, kernel_size), _planes(y), _planes(arg))
+    found_nan = _split(max_tiled, max_tiled_parallel, args, n * c, h * w)
     return None if found_nan else (y, arg)
 
 
 def max_backward(grad_output, arg, input_shape, kernel_size):
     """dL/dx: each window's gradient at its arg-max offset, 0 at the others."""
     grad = np.empty(input_shape, grad_output.dtype)
-    g3, arg3 = _planes(np.ascontiguousarray(grad_output)), _planes(arg)
     grad5 = _windows(grad, kernel_size)
-    zero = grad.dtype.type(0)
-    _split(lambda a, b: max_tiled_backward(g3, arg3, grad5, zero, a, b),
-           grad5.shape[0], grad[0, 0].size)
+    args = (_planes(np.ascontiguousarray(grad_output)), _planes(arg), grad5,
+            grad.dtype.type(0))
+    _split(max_tiled_backward, max_tiled_backward_parallel, args, grad5.shape[0],
+           grad[0, 0].size)
     return grad
 
 
@@ -71,21 +75,20 @@ def sum_forward(x, kernel_size, divisor=None):
     kh, kw = kernel_size
     n, c, h, w = x.shape
     y = np.empty((n, c, h // kh, w // kw), x.dtype)
-    x5, y3 = _windows(x, kernel_size), _planes(y)
-    scale = x.dtype.type(1 if divisor is None else divisor)
-    divide = divisor is not None
-    _split(lambda a, b: sum_tiled(x5, y3, scale, divide, a, b), n * c, h * w)
+    args = (_windows(x, kernel_size), _planes(y),
+            x.dtype.type(1 if divisor is None else divisor), divisor is not None)
+    _split(sum_tiled, sum_tiled_parallel, args, n * c, h * w)
     return y
 
 
 def sum_backward(grad_output, input_shape, kernel_size, divisor=None):
     """dL/dx: every pixel of a window receives the window's gradient (÷ divisor if given)."""
     grad = np.empty(input_shape, grad_output.dtype)
-    g3, grad5 = _planes(np.ascontiguousarray(grad_output)), _windows(grad, kernel_size)
-    scale = grad.dtype.type(1 if divisor is None else divisor)
-    divide = divisor is not None
-    _split(lambda a, b: sum_tiled_backward(g3, grad5, scale, divide, a, b),
-           grad5.shape[0], grad[0, 0].size)
+    grad5 = _windows(grad, kernel_size)
+    args = (_planes(np.ascontiguousarray(grad_output)), grad5,
+            grad.dtype.type(1 if divisor is None else divisor), divisor is not None)
+    _split(sum_tiled_backward, sum_tiled_backward_parallel, args, grad5.shape[0],
+           grad[0, 0].size)
     return grad
 
 
@@ -175,4 +178,40 @@ def sum_tiled_backward(grad_output, grad, divisor, divide, start, stop):
                     g = grad_output[c, i, j] / divisor if divide else grad_output[c, i, j]
                     for q in range(grad.shape[4]):
                         grad[c, i, p, j, q] = g
+    return None
+
+
+# The same kernels with one range of planes per thread of the native pool.
+@jit.parallel_kernel
+def max_tiled_parallel(x, y, arg, parts):
+    step = (x.shape[0] + parts - 1) // parts
+    found = np.zeros(parts, np.bool_)
+    for p in jit.prange(parts):
+        found[p] = max_tiled(x, y, arg, p * step, min(x.shape[0], (p + 1) * step))
+    return found.any()
+
+
+@jit.parallel_kernel
+def max_tiled_backward_parallel(grad_output, arg, grad, zero, parts):
+    step = (grad.shape[0] + parts - 1) // parts
+    for p in jit.prange(parts):
+        max_tiled_backward(grad_output, arg, grad, zero, p * step,
+                           min(grad.shape[0], (p + 1) * step))
+    return None
+
+
+@jit.parallel_kernel
+def sum_tiled_parallel(x, y, divisor, divide, parts):
+    step = (x.shape[0] + parts - 1) // parts
+    for p in jit.prange(parts):
+        sum_tiled(x, y, divisor, divide, p * step, min(x.shape[0], (p + 1) * step))
+    return None
+
+
+@jit.parallel_kernel
+def sum_tiled_backward_parallel(grad_output, grad, divisor, divide, parts):
+    step = (grad.shape[0] + parts - 1) // parts
+    for p in jit.prange(parts):
+        sum_tiled_backward(grad_output, grad, divisor, divide, p * step,
+                           min(grad.shape[0], (p + 1) * step))
     return None

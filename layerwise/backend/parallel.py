@@ -96,7 +96,8 @@ def set_split_scale(scale):
 
 def pays_off(seconds):
     """Whether work of about ``seconds`` on one thread is worth splitting over the pool."""
-    return _threads > 1 and seconds > 4 * REFERENCE_HANDOFF * split_scale()
+    return _threads > 1 and not _native_active() and \
+        seconds > 4 * REFERENCE_HANDOFF * split_scale()
 
 
 def bounds(size, parts):
@@ -112,7 +113,7 @@ def for_each_chunk(work, size, min_size=MIN_SIZE):
     touch its own range (e.g. of flattened arrays) and must use NumPy operations that
     release the GIL. The caller's thread takes the first range.
     """
-    if _threads == 1 or size < 2 * min_size:
+    if _threads == 1 or size < 2 * min_size or _native_active():
         work(0, size)
         return
     for_each_part(work, size, size // (min_size * split_scale()))
@@ -122,8 +123,12 @@ def for_each_part(work, size, parts=None):
     """Call ``work(start, stop)`` on ``parts`` (default: one per thread) ranges of range(size).
 
     For coarse work known to pay for a hand-off; the caller's thread takes the first range.
+    With the native pool on (``backend.native``) the work runs inline: the compiled
+    kernels and products it calls use the cores, and a second pool would only compete.
     """
     parts = min(_threads, size, _threads if parts is None else parts)
+    if parts > 1 and _native_active():
+        parts = 1
     if parts <= 1:
         work(0, size)
         return
@@ -133,6 +138,11 @@ def for_each_part(work, size, parts=None):
     work(*ranges[0])
     for future in futures:
         future.result()
+
+
+def _native_active():
+    from . import native     # imported here: native imports this module
+    return native.active()
 
 
 def elementwise(kernel, out, *inputs, min_size=MIN_SIZE):

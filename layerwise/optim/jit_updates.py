@@ -10,11 +10,13 @@ weight decay added to the gradient (``g ← g + λθ``, computed as ``θλ + g``
 import math
 
 
-from ..backend import jit
+from ..backend import jit, native
 from ..backend.parallel import for_each_chunk
 
 #: elements per thread below which one thread does the whole update
 MIN_CHUNK = 1 << 16
+#: the same on the native pool, whose hand-off costs ~2 µs
+MIN_NATIVE_CHUNK = 1 << 14
 
 
 def usable(*arrays):
@@ -32,7 +34,15 @@ def run(kernel, arrays, scalars, flags=()):
     dtype = arrays[0].dtype.type
     flat = [a.reshape(-1) for a in arrays]
     values = tuple(dtype(s) for s in scalars) + tuple(bool(f) for f in flags)
-    for_each_chunk(lambda a, b: kernel(*flat, a, b, *values), flat[0].size, MIN_CHUNK)
+    size = flat[0].size
+    if native.active():
+        parts = native.parts(size, MIN_NATIVE_CHUNK)
+        if parts > 1:
+            _TWINS[kernel](*flat, parts, *values)
+        else:
+            kernel(*flat, 0, size, *values)
+        return
+    for_each_chunk(lambda a, b: kernel(*flat, a, b, *values), size, MIN_CHUNK)
 
 
 @jit.kernel
@@ -122,3 +132,39 @@ def adagrad(param, grad, state_sum, start, stop, sign, l2, eps, lr):
         s = state_sum[i] + g * g
         state_sum[i] = s
         param[i] = p - (g / (math.sqrt(s) + eps)) * lr
+
+
+# The updates with one range per thread of the native pool (``backend.native``).
+@jit.parallel_kernel
+def adam_parallel(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, parts, *scalars):
+    step = (param.shape[0] + parts - 1) // parts
+    for p in jit.prange(parts):
+        adam(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, p * step,
+             min(param.shape[0], (p + 1) * step), *scalars)
+
+
+@jit.parallel_kernel
+def sgd_parallel(param, grad, buf, parts, *scalars):
+    step = (param.shape[0] + parts - 1) // parts
+    for p in jit.prange(parts):
+        sgd(param, grad, buf, p * step, min(param.shape[0], (p + 1) * step), *scalars)
+
+
+@jit.parallel_kernel
+def rmsprop_parallel(param, grad, square_avg, grad_avg, buf, parts, *scalars):
+    step = (param.shape[0] + parts - 1) // parts
+    for p in jit.prange(parts):
+        rmsprop(param, grad, square_avg, grad_avg, buf, p * step,
+                min(param.shape[0], (p + 1) * step), *scalars)
+
+
+@jit.parallel_kernel
+def adagrad_parallel(param, grad, state_sum, parts, *scalars):
+    step = (param.shape[0] + parts - 1) // parts
+    for p in jit.prange(parts):
+        adagrad(param, grad, state_sum, p * step, min(param.shape[0], (p + 1) * step),
+                *scalars)
+
+
+_TWINS = {adam: adam_parallel, sgd: sgd_parallel, rmsprop: rmsprop_parallel,
+          adagrad: adagrad_parallel}

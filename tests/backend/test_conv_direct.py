@@ -49,20 +49,23 @@ def test_kernel_widths_and_channels_per_pass(kernel, two_threads):
     _check((2, 2, 13, 12), (5, 2, kh, kw), padding)
 
 
-def test_channels_per_pass_keep_the_weights_in_registers():
+def test_channels_per_pass_keep_the_weights_in_registers_and_divide_the_channels():
     assert conv_direct.channels_per_pass(5, 32) == 4
     assert conv_direct.channels_per_pass(5, 3) == 3
+    assert conv_direct.channels_per_pass(5, 6) == 3
+    assert conv_direct.channels_per_pass(5, 10) == 2
     assert conv_direct.channels_per_pass(7, 32) == 2
     assert conv_direct.channels_per_pass(11, 32) == 1
 
 
-def test_batch_of_one_splits_the_output_channels(two_threads, monkeypatch):
-    calls = []
-    original = parallel.for_each_part
-    monkeypatch.setattr(parallel, "for_each_part", lambda work, size, parts=None:
-                        calls.append(size) or original(work, size, parts))
-    _check((1, 3, 10, 10), (10, 3, 3, 3), ((1, 1), (1, 1)))   # 2 blocks of 4 and 2 more
-    assert calls[0] == 2
+@pytest.mark.parametrize("pool", ["native", "python"])
+def test_work_is_split_over_images_or_channel_blocks(pool, two_threads, monkeypatch):
+    monkeypatch.setattr(conv_direct, "NATIVE_MIN_FLOPS", 1.0)     # split even tiny work
+    monkeypatch.setattr(conv_direct.parallel, "pays_off", lambda seconds: True)
+    if pool == "python":
+        monkeypatch.setattr(conv_direct.native, "active", lambda: False)
+    _check((1, 3, 10, 10), (10, 3, 3, 3), ((1, 1), (1, 1)))   # batch 1: 5 blocks of 2
+    _check((5, 2, 9, 7), (8, 2, 3, 3), ((1, 1), (0, 0)))      # images split
 
 
 def test_row_blocks_and_dilation(monkeypatch):

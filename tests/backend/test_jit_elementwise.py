@@ -76,3 +76,14 @@ def test_float16_takes_the_numpy_path():
     x = lw.tensor(np.array([-1.0, 2.0], np.float16), requires_grad=True)
     x.relu().sum().backward()
     np.testing.assert_array_equal(x.grad.numpy(), [0.0, 1.0])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_compiled_relu_forward_is_numpys_maximum_bit_for_bit(dtype):
+    from layerwise.backend import jit_elementwise
+    x = np.array([-0.0, 0.0, np.nan, -1.5, 2.5, -np.inf, np.inf] * 5000, dtype=dtype)
+    out = np.empty_like(x)
+    jit_elementwise.relu(out, x)
+    expected = np.maximum(x, 0)
+    np.testing.assert_array_equal(out, expected)
+    assert not np.signbit(out).any()                   # -0 becomes +0, as in NumPy

@@ -7,7 +7,9 @@ from layerwise.backend import parallel
 
 
 @pytest.fixture
-def two_threads():
+def two_threads(monkeypatch):
+    """The Python pool on two threads (with the native pool on, it would run work inline)."""
+    monkeypatch.setattr(parallel, "_native_active", lambda: False)
     previous = parallel.get_num_threads()
     parallel.set_num_threads(2)
     yield
@@ -71,3 +73,12 @@ def test_coarse_work_is_always_split(two_threads):
         assert calls == [(0, 1)]
     finally:
         parallel.set_split_scale(1)
+
+
+def test_with_the_native_pool_the_python_pool_runs_work_inline(two_threads, monkeypatch):
+    monkeypatch.setattr(parallel, "_native_active", lambda: True)
+    calls = []
+    parallel.for_each_part(_record(calls), 8)
+    parallel.for_each_chunk(_record(calls), 10 ** 6, min_size=64)
+    assert calls == [(0, 8), (0, 10 ** 6)]
+    assert not parallel.pays_off(1.0)

@@ -5,6 +5,7 @@ added (``unbroadcast``).
 """
 import numpy as np
 
+from ...backend.blas import matmul as blas_matmul
 from ...backend.broadcast import unbroadcast
 from ..function import Function
 from ._util import pair
@@ -106,7 +107,7 @@ class MatMul(Function):
 
     def forward(self, a, b):
         self.a, self.b = a, b
-        return a @ b
+        return blas_matmul(a, b)
 
     def backward(self, g):
         a, b = self.a, self.b
@@ -122,9 +123,9 @@ class MatMul(Function):
             g2 = np.expand_dims(g2, -1)
         ga = gb = None
         if need_a:
-            ga = unbroadcast(g2 @ np.swapaxes(b2, -1, -2), a2.shape).reshape(a.shape)
+            ga = unbroadcast(blas_matmul(g2, np.swapaxes(b2, -1, -2)), a2.shape).reshape(a.shape)
         if need_b:
-            gb = unbroadcast(np.swapaxes(a2, -1, -2) @ g2, b2.shape).reshape(b.shape)
+            gb = unbroadcast(blas_matmul(np.swapaxes(a2, -1, -2), g2), b2.shape).reshape(b.shape)
         return ga, gb
 
 

@@ -125,11 +125,16 @@ class Tanh(Function):
         return elementwise(kernel, np.empty_like(g), g, self.y)
 
 
+def _relu(out, x):
+    np.maximum(x, 0, out=out)
+
+
 class ReLU(Function):
     """y = max(0, x);  dy/dx = 1 for x > 0, else 0."""
 
     def forward(self, x):
-        self.y = elementwise(lambda o, a: np.maximum(a, 0, out=o), np.empty_like(x), x)
+        kernel = jit_elementwise.choose(jit_elementwise.relu, _relu, x)
+        self.y = elementwise(kernel, np.empty_like(x), x)
         return self.y
 
     def backward(self, g):

@@ -42,6 +42,7 @@ from ...backend.parallel import MIN_SIZE, for_each_chunk
 from .activation import exp_shift, sum_keepdims
 from .feed_forward import keep_mask
 from .recurrent_base import FinalState
+from ...backend.blas import matmul
 
 __all__ = ["scaled_dot_product_attention"]
 
@@ -106,7 +107,7 @@ def attention_forward(q, k, v, mask, scale, dropout_p, out=None, keep_saved=True
     actually applied to v (after dropout) under ``"weights"``.
     """
     q_scaled = q * q.dtype.type(scale)                 # contiguous, reused by backward
-    scores = np.matmul(q_scaled, np.swapaxes(k, -1, -2))
+    scores = matmul(q_scaled, np.swapaxes(k, -1, -2))
     if mask is not None:
         scores += mask
     probs = softmax_rows_(scores)
@@ -114,7 +115,7 @@ def attention_forward(q, k, v, mask, scale, dropout_p, out=None, keep_saved=True
     if dropout_p > 0:
         keep = keep_mask(probs.shape, dropout_p)
         weights = masked_scaled(probs, keep, 1.0 / (1.0 - dropout_p))
-    out = np.matmul(weights, v, out=out)
+    out = matmul(weights, v, out=out)
     saved = {"weights": weights}
     if keep_saved:
         saved.update(q_scaled=q_scaled, k=k, v=v, probs=probs, keep=keep, scale=scale,
@@ -130,10 +131,10 @@ def attention_backward(saved, g, weights_grad=None, outs=(None, None, None), nee
     ``d_scores`` (the gradient of the masked, scaled scores) is returned if ``need_mask``.
     """
     weights, probs = saved["weights"], saved["probs"]
-    dv = np.matmul(np.swapaxes(weights, -1, -2), g, out=outs[2]) if need[2] else None
+    dv = matmul(np.swapaxes(weights, -1, -2), g, out=outs[2]) if need[2] else None
     if not (need[0] or need[1] or need_mask):
         return None, None, dv, None
-    d_probs = np.matmul(g, np.swapaxes(saved["v"], -1, -2))
+    d_probs = matmul(g, np.swapaxes(saved["v"], -1, -2))
     if weights_grad is not None:
         d_probs += weights_grad
     if saved["keep"] is not None:
@@ -141,10 +142,10 @@ def attention_backward(saved, g, weights_grad=None, outs=(None, None, None), nee
     d_scores = softmax_backward_(d_probs, probs)
     dq = dk = None
     if need[0]:
-        dq = np.matmul(d_scores, saved["k"], out=outs[0])
+        dq = matmul(d_scores, saved["k"], out=outs[0])
         dq *= dq.dtype.type(saved["scale"])
     if need[1]:
-        dk = np.matmul(np.swapaxes(d_scores, -1, -2), saved["q_scaled"], out=outs[1])
+        dk = matmul(np.swapaxes(d_scores, -1, -2), saved["q_scaled"], out=outs[1])
     return dq, dk, dv, (d_scores if need_mask else None)
 
 

@@ -28,6 +28,7 @@ import numpy as np
 from ...backend import fast_tanh, jit_recurrent
 from .recurrent_base import (RecurrentLayerFunction, check_layer_shapes, gate_blocks,
                              project_steps, sigmoid_from_half_tanh_, with_bias_row)
+from ...backend.blas import matmul
 
 ORDER = (0, 1, 2)
 SCALE = np.array([0.5, 0.5, 1.0])        # σ(x) = (1 + tanh(x/2)) / 2 for r, z
@@ -66,7 +67,7 @@ class GRULayer(RecurrentLayerFunction):
         zero_bias = np.zeros(hidden, dtype=dtype)
         for start, stop, n, a in per_step:
             hp, m = h[:n], mm[:, :n]
-            np.matmul(h_buffer[:n], w_hh_gT, out=m)
+            matmul(h_buffer[:n], w_hh_gT, out=m)
             o = out[start:stop]
             if save:
                 hn_all[start:stop] = m[2]
@@ -131,22 +132,22 @@ class GRULayer(RecurrentLayerFunction):
                 _pointwise_backward(dh_n, hp, self.hn_all[start:stop], r, z, cand, dxn, dr, dz,
                                     dhn, t, t2)
             b = back[:, :n]
-            np.matmul(d_hh[:, start:stop], w_hh_g, out=b)
+            matmul(d_hh[:, start:stop], w_hh_g, out=b)
             np.sum(b, axis=0, out=dh_n)
             dh_n += t                                    # dh_{t-1}
         d_rz = d_hh[:2]
         grad_x = None
         if need_x:
-            grad_x = np.matmul(d_rz, self.w_ih_g[:2]).sum(axis=0)
-            grad_x += np.matmul(d_xn, self.w_ih_g[2])
+            grad_x = matmul(d_rz, self.w_ih_g[:2]).sum(axis=0)
+            grad_x += matmul(d_xn, self.w_ih_g[2])
         grad_wih = None
         if need_wih:
             grad_wih = np.concatenate([
-                np.matmul(d_rz.transpose(0, 2, 1), self.x).reshape(2 * H, -1),
-                np.matmul(d_xn.T, self.x)])
+                matmul(d_rz.transpose(0, 2, 1), self.x).reshape(2 * H, -1),
+                matmul(d_xn.T, self.x)])
         grad_whh = None
         if need_whh:
-            grad_whh = np.matmul(d_hh.transpose(0, 2, 1), self.h_prev_all).reshape(3 * H, -1)
+            grad_whh = matmul(d_hh.transpose(0, 2, 1), self.h_prev_all).reshape(3 * H, -1)
         grad_bhh = d_hh.sum(axis=1).reshape(-1) if (need_bhh or need_bih) else None
         grad_bih = np.concatenate([grad_bhh[:2 * H], d_xn.sum(axis=0)]) if need_bih else None
         return (grad_x, dh if need_h0 else None, None, grad_wih, grad_whh, grad_bih,

@@ -8,6 +8,7 @@ single matrix multiplication (one BLAS call) does the work in both directions.
 import numpy as np
 
 from ...autograd.function import Function
+from ...backend.blas import matmul
 
 __all__ = ["linear", "identity"]
 
@@ -26,7 +27,7 @@ class Linear(Function):
             self.rows = rows
         if need_x:
             self.weight, self.x_shape = weight, x.shape
-        out = rows @ weight.T
+        out = matmul(rows, weight.T)
         if bias is not None:
             out += bias
         return out.reshape(x.shape[:-1] + (weight.shape[0],))
@@ -35,8 +36,8 @@ class Linear(Function):
         need_x, need_weight, need_bias = self.needs_input_grad
         # BLAS needs a contiguous gradient (a broadcast one, e.g. from sum(), has 0 strides)
         g_rows = np.ascontiguousarray(g.reshape(-1, g.shape[-1]))
-        grad_x = (g_rows @ self.weight).reshape(self.x_shape) if need_x else None
-        grad_weight = g_rows.T @ self.rows if need_weight else None
+        grad_x = matmul(g_rows, self.weight).reshape(self.x_shape) if need_x else None
+        grad_weight = matmul(g_rows.T, self.rows) if need_weight else None
         grad_bias = g_rows.sum(axis=0) if need_bias else None
         return grad_x, grad_weight, grad_bias
 

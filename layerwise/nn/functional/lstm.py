@@ -36,6 +36,7 @@ import numpy as np
 from ...backend import fast_tanh, jit_recurrent
 from .recurrent_base import (RecurrentLayerFunction, check_layer_shapes, combined_bias,
                              gate_blocks, project_steps, with_bias_row)
+from ...backend.blas import matmul
 
 ORDER = (0, 1, 3, 2)                     # PyTorch (i, f, g, o) <-> internal (i, f, o, g)
 SCALE = np.array([0.5, 0.5, 0.5, 1.0])   # σ(x) = (1 + tanh(x/2)) / 2 for i, f, o
@@ -72,7 +73,7 @@ class LSTMLayer(RecurrentLayerFunction):
         tmp2 = np.empty((batch, hidden), dtype=dtype)
         for start, stop, n, a in per_step:
             hp, cp, m = h[:n], c[:n], mm[:, :n]
-            np.matmul(h_buffer[:n], w_hh_gT, out=m)
+            matmul(h_buffer[:n], w_hh_gT, out=m)
             if save:
                 h_prev_all[start:stop] = hp
                 c_prev_all[start:stop] = cp
@@ -98,7 +99,7 @@ class LSTMLayer(RecurrentLayerFunction):
             else:
                 raw = raw_all[start:stop] if save else tmp[:n]
                 np.multiply(o, tc, out=raw)
-                np.matmul(raw, w_hrT, out=hn)
+                matmul(raw, w_hrT, out=hn)
             hp[...] = hn
         finals["h_n"], finals["c_n"] = self.final_state(h_buffer, state), c
         if save:
@@ -135,7 +136,7 @@ class LSTMLayer(RecurrentLayerFunction):
             if w_hr is not None:
                 d_h_all[start:stop] = dh_n
                 dh_eff = d_raw[:n]
-                np.matmul(dh_n, w_hr, out=dh_eff)
+                matmul(dh_n, w_hr, out=dh_eff)
             else:
                 dh_eff = dh_n
             dc_n = dc[:n]
@@ -146,14 +147,14 @@ class LSTMLayer(RecurrentLayerFunction):
                 self._pointwise_backward(dh_eff, tc, dc_n, a, da, tmp[:n], tmp3[:, :n],
                                          self.c_prev_all[start:stop])
             b = back[:, :n]
-            np.matmul(da, w_hh_g, out=b)                           # per gate: dA_g W_hh,g
+            matmul(da, w_hh_g, out=b)                           # per gate: dA_g W_hh,g
             np.sum(b, axis=0, out=dh_n)                            # dh_{t-1}
         d_gates_T = d_gates.transpose(0, 2, 1)
-        grad_x = np.matmul(d_gates, self.w_ih_g).sum(axis=0) if need_x else None
-        grad_wih = _rows(np.matmul(d_gates_T, self.x)) if need_wih else None
-        grad_whh = _rows(np.matmul(d_gates_T, self.h_prev_all)) if need_whh else None
+        grad_x = matmul(d_gates, self.w_ih_g).sum(axis=0) if need_x else None
+        grad_wih = _rows(matmul(d_gates_T, self.x)) if need_wih else None
+        grad_whh = _rows(matmul(d_gates_T, self.h_prev_all)) if need_whh else None
         grad_b = _rows(d_gates.sum(axis=1)[:, :, None])[:, 0] if (need_bih or need_bhh) else None
-        grad_whr = np.matmul(d_h_all.T, self.raw_all) if need_whr else None
+        grad_whr = matmul(d_h_all.T, self.raw_all) if need_whr else None
         return (grad_x, dh if need_h0 else None, dc if need_c0 else None, grad_wih, grad_whh,
                 grad_b if need_bih else None, grad_b if need_bhh else None, grad_whr)
 

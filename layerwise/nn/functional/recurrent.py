@@ -26,6 +26,7 @@ from .gru import GRULayer
 from .lstm import LSTMLayer
 from .recurrent_base import (RecurrentLayerFunction, TimeSteps, check_layer_shapes,
                              combined_bias, final_states, project_inputs, with_bias_row)
+from ...backend.blas import matmul
 
 __all__ = ["rnn_layer", "lstm_layer", "gru_layer", "rnn_tanh_cell", "rnn_relu_cell",
            "lstm_cell", "gru_cell"]
@@ -61,7 +62,7 @@ class ElmanLayer(RecurrentLayerFunction):
         mm = np.empty((batch, hidden), dtype=dtype)
         for start, stop, n in steps.order(reverse):
             a, hp, m = out[start:stop], h[:n], mm[:n]
-            np.matmul(h_buffer[:n], w_hhT, out=m)
+            matmul(h_buffer[:n], w_hhT, out=m)
             a += m
             activate(a)
             if save:
@@ -88,11 +89,11 @@ class ElmanLayer(RecurrentLayerFunction):
                 dh_n += g[start:stop]
             derivative(da, out[start:stop])
             da *= dh_n
-            np.matmul(da, w_hh, out=dh_n)
+            matmul(da, w_hh, out=dh_n)
         grad_b = d_pre.sum(axis=0) if (need_bih or need_bhh) else None
-        return (np.matmul(d_pre, self.w_ih) if need_x else None, dh if need_h0 else None, None,
-                np.matmul(d_pre.T, self.x) if need_wih else None,
-                np.matmul(d_pre.T, self.h_prev_all) if need_whh else None,
+        return (matmul(d_pre, self.w_ih) if need_x else None, dh if need_h0 else None, None,
+                matmul(d_pre.T, self.x) if need_wih else None,
+                matmul(d_pre.T, self.h_prev_all) if need_whh else None,
                 grad_b if need_bih else None, grad_b if need_bhh else None, None)
 
 

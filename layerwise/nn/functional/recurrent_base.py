@@ -24,6 +24,7 @@ in the backward pass, so no array is copied or sliced to expose them.
 import numpy as np
 
 from ...autograd.function import Function
+from ...backend.blas import matmul
 
 
 class TimeSteps:
@@ -192,7 +193,7 @@ def project_steps(x, w_T, steps, reverse, keep):
     buffer that stays in cache while the steps consume it.
     """
     if keep:
-        gates = np.matmul(x, w_T)
+        gates = matmul(x, w_T)
         return gates, ((start, stop, n, gates[:, start:stop])
                        for start, stop, n in steps.order(reverse))
     return None, _projected_in_chunks(x, w_T, steps, reverse)
@@ -206,7 +207,7 @@ def _projected_in_chunks(x, w_T, steps, reverse):
         group = blocks[k:k + chunk]
         first, last = min(b[0] for b in group), max(b[1] for b in group)
         part = buffer[:, :last - first]
-        np.matmul(x[first:last], w_T, out=part)
+        matmul(x[first:last], w_T, out=part)
         for start, stop, n in group:
             yield start, stop, n, part[:, start - first:stop - first]
 
@@ -216,7 +217,7 @@ PROJECTION_CHUNK_ROWS = 512   # inference: project ~512 rows (e.g. 8 steps of 64
 
 def project_inputs(x, w_ih, bias):
     """X W_ihᵀ + bias for every row at once (one GEMM): (rows, gates·H)."""
-    out = np.matmul(x, w_ih.T)
+    out = matmul(x, w_ih.T)
     if bias is not None:
         out += bias
     return out

@@ -21,6 +21,7 @@ import numpy as np
 
 from ...autograd.function import Function
 from ...autograd.tensor import Tensor
+from ...backend.blas import matmul
 
 __all__ = ["interpolate", "upsample", "interpolation_matrix"]
 
@@ -69,10 +70,10 @@ class Interpolate(Function):
         self.rows, self.cols = heights.astype(x.dtype), widths.astype(x.dtype)
         if mode.startswith("nearest"):
             return np.ascontiguousarray(x[:, :, heights.argmax(axis=1)][..., widths.argmax(axis=1)])
-        return np.matmul(np.matmul(self.rows, x), self.cols.T)
+        return matmul(matmul(self.rows, x), self.cols.T)
 
     def backward(self, grad_output):
-        return (np.matmul(np.matmul(self.rows.T, grad_output), self.cols),)
+        return (matmul(matmul(self.rows.T, grad_output), self.cols),)
 
 
 def _sizes(name, input, size, scale_factor, recompute_scale_factor):
