@@ -68,6 +68,7 @@ import torch_reference  # noqa: E402
 import layerwise as lw  # noqa: E402
 from layerwise import nn, optim  # noqa: E402
 from layerwise.backend import jit as lw_jit  # noqa: E402
+from layerwise.backend import native  # noqa: E402
 from layerwise.models import get_model  # noqa: E402
 
 torch.set_num_threads(ARGS.threads)
@@ -223,7 +224,7 @@ def machine_description():
     return (f"{cpu}, {os.cpu_count()} cores; Python {platform.python_version()}, NumPy "
             f"{np.__version__} ({blas}), PyTorch {torch.__version__}; {ARGS.threads} threads "
             f"for BLAS / PyTorch intra-op / layerwise's pool; layerwise kernels: "
-            f"{lw_jit.describe()}")
+            f"{lw_jit.describe()}; layerwise threads: {native.describe()}")
 
 
 SUITE_SCRIPTS = {"sequences": "speed_sequences.py", "transformer": "speed_transformer.py"}
