@@ -20,11 +20,12 @@ contiguous loops (14% more work for a 28-wide image with a 5x5 kernel).
 ``KW`` taps of a kernel row: the KW shifted input values are loaded once and used
 OB times, the OB·KW weights stay in registers, and each accumulator is loaded and
 stored once per KW multiply-adds. numba cannot keep a variable number of values in
-registers, so the loop body is generated as Python source for each (KW, OB) and
-compiled once per process (``kernels(KW, OB)``; the generated source of any variant
-is ``source(KW, OB)``).
+registers, so the loop body is generated as Python source for each (KW, OB), written
+to the kernel cache directory and compiled with numba's disk cache (``kernels(KW, OB)``
+returns the module; the generated source of any variant is ``source(KW, OB)``).
 
-Three kernels per variant:
+Per variant, two kernels and their drivers (``forward_parallel``, ``weight_grad_parallel``:
+one range of images, or of channel blocks, per thread of the native pool):
 
 - ``forward``: acc as above, then y[n, o, i, j] = acc[o, i·wp + j] + b[o], a block of
   output rows at a time (``rows``) so the OB accumulator rows stay in the L1 cache;
@@ -46,8 +47,8 @@ from . import jit
 FASTMATH = {"contract", "reassoc"}
 
 
-def _weights(kw, ob, indent, c="c", p="p"):
-    return [f"{indent}w{a}_{q} = w[o0 + {a}, {c}, {p}, {q}]" for a in range(ob) for q in range(kw)]
+def _weights(kw, ob, indent):
+    return [f"{indent}w{a}_{q} = w[o0 + {a}, c, p, {q}]" for a in range(ob) for q in range(kw)]
 
 
 def _slices(kw, indent, start, length):
