@@ -54,21 +54,25 @@ class Convolution(Function):
 
 
 INFERENCE_CHUNK = 128   # images per piece when no backward follows (bounds scratch memory)
+# algorithms whose scratch memory does not grow with the batch: they take it whole, which
+# saves concatenating the pieces (0.5 ms of LeNet-5's 4.5 ms inference at batch 256)
+WHOLE_BATCH_ALGORITHMS = ("gemm_batched", "direct")
 
 
 def _chunked_inference(x, weight, bias, geometry):
     """Forward only, a slice of the batch at a time (the scratch memory stays bounded).
 
     The batch-major GEMM already works through the batch a few images at a time
-    (``backend.conv_batched``): it takes the whole batch, which saves the final copy.
+    (``backend.conv_batched``), and the direct loops need no scratch per image: they take
+    the whole batch, which saves the final copy.
     """
     pieces = []
     for start in range(0, x.shape[0], INFERENCE_CHUNK):
         part = x[start:start + INFERENCE_CHUNK]
         name = conv_select.choose(part.shape, weight.shape, x.dtype, *geometry, backward=False,
                                   need_input=False)
-        if name == "gemm_batched" and start == 0:
-            return _forward_only("gemm_batched", x, weight, bias, geometry)
+        if name in WHOLE_BATCH_ALGORITHMS and start == 0:
+            return _forward_only(name, x, weight, bias, geometry)
         pieces.append(_forward_only(name, part, weight, bias, geometry))
     return np.concatenate(pieces)
 
