@@ -90,3 +90,24 @@ def test_fused_float32_forward_steps_stay_within_float32_rounding(layer_class, o
     for fast, exact in zip(forward(True), forward(False)):
         assert not np.array_equal(fast, exact)       # the compiled step did run
         np.testing.assert_allclose(fast, exact, rtol=1e-5, atol=2e-6)
+
+
+def test_step_kernels_split_over_rows_give_the_same_results(monkeypatch):
+    """The native pool's twins (a range of rows per thread) equal one call on all rows."""
+    from layerwise.backend import jit, jit_recurrent, native
+    if not (jit.available() and native.active()):
+        pytest.skip("needs the native pool")
+    rng = np.random.default_rng(0)
+    blocks = [rng.standard_normal((37, 16)).astype(np.float32) for _ in range(11)]
+    split = [b.copy() for b in blocks]
+    jit_recurrent.lstm_forward_step_f32(*blocks)
+    jit_recurrent.lstm_forward_step_f32_parallel(*split, 3)
+    for whole, parts in zip(blocks, split):
+        np.testing.assert_array_equal(whole, parts)
+    monkeypatch.setattr(jit_recurrent, "MIN_ROWS", 1)
+    grads = [rng.standard_normal((37, 16)).astype(np.float32) for _ in range(11)]
+    copies = [g.copy() for g in grads]
+    jit_recurrent.gru_backward_step(*grads, np.float32(1))
+    jit_recurrent.rows(jit_recurrent.gru_backward_step, *copies, np.float32(1))
+    for whole, parts in zip(grads, copies):
+        np.testing.assert_array_equal(whole, parts)

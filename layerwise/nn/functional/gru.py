@@ -76,8 +76,8 @@ class GRULayer(RecurrentLayerFunction):
                 h_prev = h_prev_all[start:stop] if save else tmp[:n]
                 if not save:
                     h_prev[...] = hp
-                jit_recurrent.gru_forward_step_f32(*a, *m, zero_bias if b_in is None else b_in,
-                                                   h_prev, o)
+                jit_recurrent.rows(jit_recurrent.gru_forward_step_f32, *a, *m,
+                                   zero_bias if b_in is None else b_in, h_prev, o)
                 hp[...] = o
                 continue
             rz = a[:2]
@@ -126,8 +126,9 @@ class GRULayer(RecurrentLayerFunction):
             hp = self.h_prev_all[start:stop]
             t, t2 = tmp[:n], tmp2[:n]
             if jit_recurrent.usable(dh_n, hp, r, dxn, dr):   # one compiled pass
-                jit_recurrent.gru_backward_step(dh_n, hp, self.hn_all[start:stop], r, z, cand,
-                                                dxn, dr, dz, dhn, t, dtype.type(1))
+                jit_recurrent.rows(jit_recurrent.gru_backward_step, dh_n, hp,
+                                   self.hn_all[start:stop], r, z, cand, dxn, dr, dz, dhn, t,
+                                   dtype.type(1))
             else:
                 _pointwise_backward(dh_n, hp, self.hn_all[start:stop], r, z, cand, dxn, dr, dz,
                                     dhn, t, t2)

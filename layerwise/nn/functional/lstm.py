@@ -80,7 +80,7 @@ class LSTMLayer(RecurrentLayerFunction):
             tc = tanh_c_all[start:stop] if save else tmp2[:n]
             hn = out[start:stop]
             if w_hr is None and fast_tanh.usable(a[0], m[0], cp, tc, hn):   # one compiled pass
-                jit_recurrent.lstm_forward_step_f32(*a, *m, cp, tc, hn)
+                jit_recurrent.rows(jit_recurrent.lstm_forward_step_f32, *a, *m, cp, tc, hn)
                 hp[...] = hn
                 continue
             a += m
@@ -141,8 +141,9 @@ class LSTMLayer(RecurrentLayerFunction):
                 dh_eff = dh_n
             dc_n = dc[:n]
             if jit_recurrent.usable(dh_eff, tc, dc_n, da[0], a[0]):   # one compiled pass
-                jit_recurrent.lstm_backward_step(dh_eff, tc, dc_n, self.c_prev_all[start:stop],
-                                                 i, f, o, gg, *da, dtype.type(1))
+                jit_recurrent.rows(jit_recurrent.lstm_backward_step, dh_eff, tc, dc_n,
+                                   self.c_prev_all[start:stop], i, f, o, gg, *da,
+                                   dtype.type(1))
             else:
                 self._pointwise_backward(dh_eff, tc, dc_n, a, da, tmp[:n], tmp3[:, :n],
                                          self.c_prev_all[start:stop])
