@@ -183,17 +183,15 @@ def _vector_product(a, b, c, ops, m, n, k, parts):
 
 
 def _run(dtype, ops, first, strides, count, m, n, k, parts, by_item):
-    """Call the compiled loop for real or complex types."""
+    """Call the compiled loop (its block decisions: ``_block``)."""
     gemm = _GEMMS[dtype]
     (ta, lda), (tb, ldb), (_, ldc) = ops
     split_rows = not by_item and (n < 2 * COLUMN_BLOCK * parts or m >= 2 * n) and m >= parts
-    if dtype.kind == "c":
-        scalars = np.array([1, 0], dtype)
-        _gemm_complex(gemm, ta, tb, count, m, n, k, *first, lda, ldb, ldc, *strides,
-                      scalars, parts, by_item, split_rows)
-    else:
-        _gemm_real(gemm, ta, tb, count, m, n, k, *first, lda, ldb, ldc, *strides,
-                   dtype.type(1), dtype.type(0), parts, by_item, split_rows)
+    scalars = np.array([1, 0], dtype)       # complex α, β go by address (kept alive here)
+    alpha, beta = (scalars.ctypes.data, scalars.ctypes.data + dtype.itemsize) \
+        if dtype.kind == "c" else (dtype.type(1), dtype.type(0))
+    _gemm(gemm, ta, tb, count, m, n, k, *first, lda, ldb, ldc, *strides, alpha, beta, parts,
+          by_item, split_rows)
 
 
 @jit.kernel
@@ -218,18 +216,19 @@ def _offsets(trans_a, trans_b, lda, ldb, ldc, r0, c0):
 
 
 @jit.parallel_kernel
-def _gemm_real(gemm, trans_a, trans_b, count, m, n, k, a, b, c, lda, ldb, ldc, stride_a,
-               stride_b, stride_c, one, zero, parts, by_item, split_rows):
-    """C = op(A) op(B) for every item, cut into ``parts`` blocks, one BLAS call each."""
+def _gemm(gemm, trans_a, trans_b, count, m, n, k, a, b, c, lda, ldb, ldc, stride_a,
+          stride_b, stride_c, alpha, beta, parts, by_item, split_rows):
+    """C = op(A) op(B) for every item, cut into ``parts`` blocks, one BLAS call each
+    (α = 1, β = 0: values for real types, addresses of values for complex ones)."""
     item = c.itemsize
     for p in jit.prange(parts):
         first, last, r0, rows, c0, cols = _block(p, parts, count, m, n, by_item, split_rows)
         a_off, b_off, c_off = _offsets(trans_a, trans_b, lda, ldb, ldc, r0, c0)
         for i in range(first, last):
             if rows > 0 and cols > 0:
-                gemm(ROW_MAJOR, trans_a, trans_b, rows, cols, k, one,
+                gemm(ROW_MAJOR, trans_a, trans_b, rows, cols, k, alpha,
                      a.ctypes.data + (i * stride_a + a_off) * item, lda,
-                     b.ctypes.data + (i * stride_b + b_off) * item, ldb, zero,
+                     b.ctypes.data + (i * stride_b + b_off) * item, ldb, beta,
                      c.ctypes.data + (i * stride_c + c_off) * item, ldc)
 
 
@@ -252,19 +251,3 @@ def _gemv_real(gemv, trans, rows, cols, a, lda, x, inc_x, y, inc_y, one, zero, p
                      x.ctypes.data, inc_x, zero, y.ctypes.data + first * inc_y * item, inc_y)
 
 
-@jit.parallel_kernel
-def _gemm_complex(gemm, trans_a, trans_b, count, m, n, k, a, b, c, lda, ldb, ldc, stride_a,
-                  stride_b, stride_c, scalars, parts, by_item, split_rows):
-    """As ``_gemm_real`` for complex types (α = scalars[0], β = scalars[1] by pointer)."""
-    item = c.itemsize
-    alpha = scalars.ctypes.data
-    beta = alpha + item
-    for p in jit.prange(parts):
-        first, last, r0, rows, c0, cols = _block(p, parts, count, m, n, by_item, split_rows)
-        a_off, b_off, c_off = _offsets(trans_a, trans_b, lda, ldb, ldc, r0, c0)
-        for i in range(first, last):
-            if rows > 0 and cols > 0:
-                gemm(ROW_MAJOR, trans_a, trans_b, rows, cols, k, alpha,
-                     a.ctypes.data + (i * stride_a + a_off) * item, lda,
-                     b.ctypes.data + (i * stride_b + b_off) * item, ldb, beta,
-                     c.ctypes.data + (i * stride_c + c_off) * item, ldc)

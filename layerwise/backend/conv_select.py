@@ -36,7 +36,6 @@ import numpy as np
 from . import conv_direct
 from .conv_batched import BatchedGemmConv
 from .conv_dft import DFTConv
-from .conv_direct import DirectConv
 from .conv_fft import FFTConv
 from .conv_gemm import GemmConv
 
@@ -120,7 +119,7 @@ def make(name, x, weight, stride, padding, dilation, groups, for_backward=True):
     if name == "dft":
         return DFTConv(x, weight, padding, for_backward)
     if name == "direct":
-        return DirectConv(x, weight, stride, padding, dilation, groups, for_backward)
+        return conv_direct.DirectConv(x, weight, stride, padding, dilation, groups, for_backward)
     return GemmConv(x, weight, stride, padding, dilation)
 
 

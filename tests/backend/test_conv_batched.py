@@ -2,17 +2,9 @@
 import numpy as np
 import pytest
 
-from layerwise.backend import blas_threads, conv_batched, parallel
+from layerwise.backend import blas_threads, conv_batched
 from layerwise.backend.conv import conv2d_direct, conv2d_direct_backward
 from tests.backend.test_conv import CONFIGS, _operands
-
-
-@pytest.fixture
-def two_threads():
-    previous = parallel.get_num_threads()
-    parallel.set_num_threads(2)
-    yield
-    parallel.set_num_threads(previous)
 
 
 def _with_batch(config, n):

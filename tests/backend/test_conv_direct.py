@@ -2,20 +2,12 @@
 import numpy as np
 import pytest
 
-from layerwise.backend import conv_direct, conv_select, jit, parallel
+from layerwise.backend import conv_direct, conv_select, jit
 from layerwise.backend.conv import conv2d_direct, conv2d_direct_backward
 from layerwise.backend.jit_conv_direct import source
 from tests.helpers import random
 
 pytestmark = pytest.mark.skipif(not jit.available(), reason="numba is in the [test] extra")
-
-
-@pytest.fixture
-def two_threads():
-    previous = parallel.get_num_threads()
-    parallel.set_num_threads(2)
-    yield
-    parallel.set_num_threads(previous)
 
 
 def _check(x_shape, weight_shape, padding, dilation=(1, 1), dtype=np.float32):
