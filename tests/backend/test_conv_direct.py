@@ -7,7 +7,7 @@ from layerwise.backend.conv import conv2d_direct, conv2d_direct_backward
 from layerwise.backend.jit_conv_direct import source
 from tests.helpers import random
 
-pytestmark = pytest.mark.skipif(not jit.available(), reason="numba is in the [test] extra")
+pytestmark = pytest.mark.skipif(not jit.enabled(), reason="numba (the [test] extra) turned on")
 
 
 def _check(x_shape, weight_shape, padding, dilation=(1, 1), dtype=np.float32):

@@ -6,7 +6,7 @@ import layerwise as lw
 from layerwise import nn
 from layerwise.backend import fast_tanh, jit
 
-pytestmark = pytest.mark.skipif(not jit.available(), reason="numba is in the [test] extra")
+pytestmark = pytest.mark.skipif(not jit.enabled(), reason="numba (the [test] extra) turned on")
 
 
 @pytest.fixture(autouse=True)
