@@ -11,6 +11,8 @@ ceiling, dropping a last window that would start past the input and its left pad
 Max pooling pads with -inf, average and sum pooling with 0. The window arithmetic is
 in ``layerwise.backend.pooling``.
 """
+import functools
+
 import numpy as np
 
 from ...autograd.function import Function
@@ -143,6 +145,15 @@ def _pool_geometry(input, kernel_size, stride, padding, dilation, ceil_mode, op,
     stride = kernel if stride is None or stride == () or stride == [] else \
         _pair(stride, "stride", op)
     padding, dilation = _pair(padding, "padding", op), _pair(dilation, "dilation", op)
+    return _checked_geometry(tuple(input.shape[2:]), tuple(input.shape), kernel, stride,
+                             padding, dilation, bool(ceil_mode), op, dilated_rule)
+
+
+@functools.lru_cache(maxsize=512)
+def _checked_geometry(size, shape, kernel, stride, padding, dilation, ceil_mode, op,
+                      dilated_rule):
+    """The checks and sizes of ``_pool_geometry``, computed once per layer and input shape
+    (a pooling layer at batch 1 spent 20 µs here, as much as its arithmetic)."""
     for name, value in (("kernel_size", kernel), ("stride", stride), ("dilation", dilation)):
         _check_positive(value, name, op)
     extent = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
@@ -155,18 +166,30 @@ def _pool_geometry(input, kernel_size, stride, padding, dilation, ceil_mode, op,
                            f"padding={padding} with kernel_size={kernel}" +
                            (f" and dilation={dilation}" if dilated_rule else "") +
                            f" (at most {limit})")
-    h, w = input.shape[2:]
+    h, w = size
     padded = (h + 2 * padding[0], w + 2 * padding[1])
-    if any(e > size for e, size in zip(extent, padded)):
+    if any(e > length for e, length in zip(extent, padded)):
         raise RuntimeError(f"{op}: kernel_size {kernel}" +
                            (f" (dilated to {extent})" if extent != kernel else "") +
                            f" is larger than the padded input {padded} (input shape "
-                           f"{tuple(input.shape)}, padding {padding})")
-    out = tuple(kernels.pool_output_size(size, k, s, p, d, ceil_mode)
-                for size, k, s, p, d in zip((h, w), kernel, stride, padding, dilation))
-    pads = tuple(kernels.pool_padding(size, o, k, s, p, d)
-                 for size, o, k, s, p, d in zip((h, w), out, kernel, stride, padding, dilation))
+                           f"{shape}, padding {padding})")
+    out = tuple(kernels.pool_output_size(length, k, s, p, d, ceil_mode)
+                for length, k, s, p, d in zip((h, w), kernel, stride, padding, dilation))
+    pads = tuple(kernels.pool_padding(length, o, k, s, p, d)
+                 for length, o, k, s, p, d in zip((h, w), out, kernel, stride, padding,
+                                                  dilation))
     return kernel, stride, padding, dilation, out, pads
+
+
+@functools.lru_cache(maxsize=512)
+def _divisor(size, out, kernel, stride, padding, count_include_pad, dtype):
+    """The windows' divisors (an int when all are equal), once per layer and input size."""
+    divisor = kernels.avg_pool_divisor(size, out, kernel, stride, padding, count_include_pad,
+                                       np.dtype(dtype))
+    if np.all(divisor == divisor.flat[0]):
+        return int(divisor.flat[0])
+    divisor.flags.writeable = False      # shared between calls
+    return divisor
 
 
 def _check_float(input, op):
@@ -206,10 +229,8 @@ def averaging(input, kernel_size, stride=None, padding=0, ceil_mode=False,
             raise RuntimeError(f"{op}: divisor_override must be non-zero")
         divisor = divisor_override
     elif divide:
-        divisor = kernels.avg_pool_divisor(input.shape[2:], out, kernel, stride, padding,
-                                           count_include_pad, input.data.dtype)
-        if np.all(divisor == divisor.flat[0]):
-            divisor = int(divisor.flat[0])
+        divisor = _divisor(tuple(input.shape[2:]), out, kernel, stride, padding,
+                           bool(count_include_pad), input.data.dtype.str)
     return AvgPooling.apply(input, kernel_size=kernel, stride=stride, pads=pads, out_size=out,
                             divisor=divisor)
 
