@@ -44,6 +44,11 @@ def relu(out, x):
     _run(_relu, _relu_parallel, *_flat(out, x), out.dtype.type(0))
 
 
+def relu_one_thread(out, x):
+    """``relu`` on this thread (for arrays below ``MIN_CHUNK``: ~1 µs less overhead)."""
+    _relu(out.reshape(-1), x.reshape(-1), out.dtype.type(0))
+
+
 def relu_grad(out, g, y):
     """out = g · [y > 0]  (g times 1 or 0, as NumPy's ``g * (y > 0)``)."""
     one, zero = out.dtype.type(1), out.dtype.type(0)

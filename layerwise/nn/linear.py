@@ -33,8 +33,10 @@ class Linear(Module):
         default_layer_init_(self.weight, self.bias)
 
     def forward(self, input):
-        check_linear_arguments(input, self.weight, self.bias, layer="Linear")
-        return LinearFunction.apply(input, self.weight, self.bias)
+        parameters = self._parameters       # one lookup, not four through __getattr__
+        weight, bias = parameters["weight"], parameters["bias"]
+        check_linear_arguments(input, weight, bias, layer="Linear")
+        return LinearFunction.apply(input, weight, bias)
 
     def extra_repr(self):
         return (f"in_features={self.in_features}, out_features={self.out_features}, "

@@ -1,5 +1,6 @@
 """Reshaping layers: ``Flatten`` (e.g. between convolutions and dense layers), ``Unflatten``."""
 from ..autograd.ops import reshape
+from ..autograd.ops.shape import Reshape
 from .module import Module
 
 __all__ = ["Flatten", "Unflatten"]
@@ -21,6 +22,8 @@ class Flatten(Module):
 
     def forward(self, input):
         shape = input.data.shape
+        if self.start_dim == 1 and self.end_dim == -1 and len(shape) > 1 and shape[0]:
+            return Reshape.apply(input, shape=(shape[0], input.data.size // shape[0]))
         if not shape:
             return reshape(input, (1,))
         start = _axis("Flatten", self.start_dim, len(shape), shape)

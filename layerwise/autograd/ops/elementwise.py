@@ -133,9 +133,14 @@ class ReLU(Function):
     """y = max(0, x);  dy/dx = 1 for x > 0, else 0."""
 
     def forward(self, x):
-        kernel = jit_elementwise.choose(jit_elementwise.relu, _relu, x)
-        self.y = elementwise(kernel, np.empty_like(x), x)
-        return self.y
+        out = np.empty_like(x)
+        if x.size < jit_elementwise.MIN_CHUNK and jit_elementwise.usable(x):
+            jit_elementwise.relu_one_thread(out, x)      # small: no splitting to decide
+        else:
+            kernel = jit_elementwise.choose(jit_elementwise.relu, _relu, x)
+            elementwise(kernel, out, x)
+        self.y = out
+        return out
 
     def backward(self, g):
         kernel = jit_elementwise.choose(jit_elementwise.relu_grad, _relu_grad, g, self.y)

@@ -22,7 +22,7 @@ class Linear(Function):
 
     def forward(self, x, weight, bias=None):
         need_x, need_weight, need_bias = self.needs_input_grad
-        rows = x.reshape(-1, x.shape[-1])
+        rows = x if x.ndim == 2 else x.reshape(-1, x.shape[-1])
         if need_weight:
             self.rows = rows
         if need_x:
@@ -30,7 +30,7 @@ class Linear(Function):
         out = matmul(rows, weight.T)
         if bias is not None:
             out += bias
-        return out.reshape(x.shape[:-1] + (weight.shape[0],))
+        return out if x.ndim == 2 else out.reshape(x.shape[:-1] + (weight.shape[0],))
 
     def backward(self, g):
         need_x, need_weight, need_bias = self.needs_input_grad
@@ -45,6 +45,9 @@ class Linear(Function):
 def check_linear_arguments(input, weight, bias, layer="linear"):
     """Fail early, naming ``layer``, when shapes or dtypes do not fit together."""
     x, w = input.data, weight.data
+    if (x.ndim and w.ndim == 2 and x.shape[-1] == w.shape[1] and x.dtype == w.dtype and
+            (bias is None or (bias.data.shape == w.shape[:1] and bias.data.dtype == w.dtype))):
+        return                                    # all fits: the common case, checked once
     if w.ndim != 2:
         raise RuntimeError(f"{layer}: weight must be 2-D (out_features, in_features), "
                            f"got shape {tuple(w.shape)}")
