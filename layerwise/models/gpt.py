@@ -26,6 +26,7 @@ from .. import nn
 from ..autograd.grad_mode import no_grad
 from ..autograd.tensor import Tensor
 from ..nn.functional.attention import MultiHeadAttentionCore, causal_mask
+from ..backend import jit_erf
 from ..nn.functional.feed_forward import erf_float32
 
 
@@ -71,8 +72,12 @@ def _feed_forward(layer, x):
     if layer._fused == "relu":
         np.maximum(hidden, 0, out=hidden)
     elif layer._fused == "gelu":
-        scaled = hidden * hidden.dtype.type(0.7071067811865476)
-        hidden *= 0.5 * (1.0 + (erf_float32(scaled) if hidden.dtype == np.float32 else erf(scaled)))
+        if jit_erf.usable(hidden):
+            jit_erf.gelu(hidden, hidden, np.empty_like(hidden))   # one compiled pass, in place
+        else:
+            scaled = hidden * hidden.dtype.type(0.7071067811865476)
+            hidden *= 0.5 * (1.0 + (erf_float32(scaled) if hidden.dtype == np.float32
+                                    else erf(scaled)))
     else:
         hidden = layer.activation(Tensor(hidden)).data
     return _linear(hidden, layer.linear2)

@@ -24,6 +24,7 @@ from scipy.special import erf
 from ...autograd.function import Function
 from ...autograd.ops import relu
 from ...autograd.random import get_rng
+from ...backend import jit_erf
 from ...backend.parallel import MIN_SIZE, for_each_chunk, for_each_part
 from .activation import gelu
 from .dropout import dropout
@@ -68,9 +69,12 @@ def keep_mask(shape, p):
 
 
 def erf_float32(x):
-    """erf for float32 arrays (Abramowitz & Stegun 7.1.26, |error| <= 1.5e-7, plus float32
+    """erf for float32 arrays: with numba, ``backend.jit_erf`` (a rational form, within
+    4.5e-7); else Abramowitz & Stegun 7.1.26 (|error| <= 1.5e-7, plus float32
     rounding: < 6e-7 in all), several times faster than scipy's; t = 1 / (1 + 0.3275911|x|),
     erf(x) = sign(x) (1 - t (a₁ + t (a₂ + t (a₃ + t (a₄ + t a₅)))) e^(-x²))."""
+    if jit_erf.usable(x):
+        return jit_erf.erf(x, np.empty_like(x))     # one compiled pass (Eigen's rational form)
     a = np.abs(x)
     t = a * np.float32(0.3275911)
     t += 1
@@ -93,6 +97,10 @@ def _gelu_(x, out, approximate):
         t = np.tanh(_SQRT_2_OVER_PI * (x + _GELU_CUBIC * x * x * x))
         np.multiply(x, 0.5 * (1 + t), out=out)
         return t
+    if jit_erf.usable(x, out):
+        cdf = np.empty_like(x)
+        jit_erf.gelu(x, out, cdf)                  # one compiled pass
+        return cdf
     scaled = x * x.dtype.type(_SQRT_HALF)
     cdf = erf_float32(scaled) if x.dtype == np.float32 else erf(scaled)
     cdf += 1
