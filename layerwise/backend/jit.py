@@ -94,6 +94,16 @@ def parallel_kernel(function):
     return numba.njit(cache=True, nogil=True, error_model="numpy", parallel=True)(function)
 
 
+def reduction_kernel(function, parallel=False):
+    """``kernel`` that may reassociate float additions (fastmath 'reassoc', 'contract'),
+    so that LLVM vectorizes its sums into several partial sums; their rounding then
+    differs from a left-to-right loop's (as NumPy's pairwise and BLAS sums do)."""
+    if numba is None:
+        return function
+    return numba.njit(cache=True, nogil=True, error_model="numpy", parallel=parallel,
+                      fastmath={"reassoc", "contract"})(function)
+
+
 prange = numba.prange if numba is not None else range
 
 

@@ -14,6 +14,7 @@ and means over the same axes, the closed-form backward is
 import numpy as np
 
 from ...autograd.function import Function
+from ...backend import jit_layer_norm
 from ...backend.parallel import for_each_chunk
 
 __all__ = ["batch_norm", "layer_norm"]
@@ -193,6 +194,14 @@ class LayerNorm(Function):
         for n in normalized_shape:
             size *= n
         rows = x.reshape(-1, size)
+        save = any(self.needs_input_grad)
+        if jit_layer_norm.usable(rows, weight, bias):          # one compiled pass per row
+            out, x_hat, inv_std = jit_layer_norm.forward(rows, weight, bias, eps, save)
+            if save:
+                self.x_hat, self.inv_std, self.weight = x_hat, inv_std, weight
+                self.ones = np.ones(size, dtype=x.dtype)
+                self.x_shape, self.normalized_shape = x.shape, normalized_shape
+            return out.reshape(x.shape)
         ones = np.ones(size, dtype=x.dtype)
         x_hat = rows - ((rows @ ones) / size)[:, None]
         var = np.einsum("rd,rd->r", x_hat, x_hat) / size
@@ -200,7 +209,7 @@ class LayerNorm(Function):
         x_hat *= inv_std
         out = _affine(x_hat, None if weight is None else weight.reshape(size),
                       None if bias is None else bias.reshape(size))
-        if any(self.needs_input_grad):
+        if save:
             self.x_hat, self.inv_std, self.weight, self.ones = x_hat, inv_std, weight, ones
             self.x_shape, self.normalized_shape = x.shape, normalized_shape
         return out.reshape(x.shape)
