@@ -112,3 +112,23 @@ def test_without_the_native_pool_it_is_numpy(monkeypatch):
     monkeypatch.setattr(native, "active", lambda: False)
     a, b = _random((64, 300), np.float32, 1), _random((300, 200), np.float32, 2)
     np.testing.assert_array_equal(blas.matmul(a, b), np.matmul(a, b))
+
+
+@pytest.mark.parametrize("mode", ["on", "off", "measure"])
+@pytest.mark.parametrize("shape", [(64, 300, 200), (256, 300, 130), (40, 100, 33), (300, 50, 64)])
+def test_tiled_products_equal_numpy(monkeypatch, mode, shape):
+    monkeypatch.setattr(blas, "TILES", mode)
+    m, k, n = shape
+    a, w = _random((m, k), np.float32, 1), _random((n, k), np.float32, 2)
+    for right in (w.T, np.ascontiguousarray(w.T)):
+        np.testing.assert_allclose(blas.matmul(a, right), a @ right, rtol=2e-5, atol=2e-4)
+
+
+def test_tile_rows_fit_the_small_kernels():
+    assert blas._tile_rows(64, 784) == 64                 # 64 x 16 x 784 <= 10⁶
+    assert blas._tile_rows(256, 784) == 64                # four tiles of 64 rows
+    assert blas._tile_rows(256, 256) == 128
+    assert blas._tile_rows(64, 5000) == 0                 # not even 16 rows fit
+    for m, k in [(256, 784), (1000, 128), (300, 500)]:
+        rows = blas._tile_rows(m, k)
+        assert rows * blas.COLUMN_BLOCK * k <= blas.MAX_TILE_WORK and rows >= min(m, 16)
