@@ -10,27 +10,26 @@ narrow, and each thread of the pool calls ``cblas_?gemm`` on its block:
 A stack of products (NumPy's broadcasting over leading dimensions) is split by items.
 Transposed views go to the BLAS as transposed operands (no copy). The C functions are
 NumPy's own OpenBLAS's (real and complex, single and double precision), found among
-the loaded libraries as ``blas_threads`` finds its thread setter; the compiled loops
-receive them as ctypes function pointers. Anything else (no native pool, other dtypes,
+the loaded libraries by ``blas_functions``; the compiled loops receive their addresses
+and call them through ``c_call``. Anything else (no native pool, other dtypes,
 operands without a unit stride, a product too small to split) goes to ``np.matmul``.
 
 Measured on the 2-core Intel machine of 2026-12-04, against OpenBLAS's own two threads:
 64x784 @ (256x784)ᵀ 161 vs 160-172 µs, 64x3136 @ (1024x3136)ᵀ 2.36 vs 2.3 ms: the same
 speed, without a second pool spinning on the cores.
 """
-import ctypes
 import math
 import os
 import time
 
 import numpy as np
 
-from . import blas_threads, jit, native
-from .c_call import call, like, pointer, scalar
+from . import jit, native
+from .blas_functions import (NO_TRANS, ROW_MAJOR, TRANS, find_functions, gemm_at,
+                             gemv_at, transpose_at)
 
 __all__ = ["matmul", "available"]
 
-ROW_MAJOR, NO_TRANS, TRANS = 101, 111, 112
 MIN_SPLIT_FLOPS = 1e6          # per thread: below, one BLAS call (a region costs ~2 µs)
 MIN_SPLIT_MATRIX = 1e5         # matrix-vector products, elements of the matrix per thread:
                                # they are memory-bound, each core streams its part from its
@@ -39,38 +38,9 @@ MIN_SPLIT_MATRIX = 1e5         # matrix-vector products, elements of the matrix 
 COLUMN_BLOCK = 16
 SWAP_MIN_ROWS, SWAP_MAX_ROWS = 48, 128     # A Bᵀ with so many rows (and B 4x longer than A
                                            # has rows): computed as (B Aᵀ)ᵀ
-_TYPES = (("s", np.float32), ("d", np.float64), ("c", np.complex64), ("z", np.complex128))
 
 
-def _find_functions():
-    """({dtype: ?gemm}, {dtype: ?gemv}, {dtype: ?omatcopy}, integer) of NumPy's OpenBLAS
-    as C addresses, ``integer`` a zero of the library's integer type (np.int32 or
-    np.int64); or ({}, {}, {}, None). ``?omatcopy`` (B = α Aᵀ, OpenBLAS's vectorized
-    transpose) only for the real types."""
-    for path in blas_threads._loaded_openblas_paths():
-        try:
-            library = ctypes.CDLL(path)
-        except OSError:   # pragma: no cover
-            continue
-        for prefix, suffix, integer in (("scipy_cblas_", "64_", np.int64),
-                                        ("cblas_", "64_", np.int64),
-                                        ("scipy_cblas_", "", np.int32),
-                                        ("cblas_", "", np.int32)):
-            found = ({}, {}, {})
-            for letter, dtype in _TYPES:
-                names = ("gemm", "gemv") + (("omatcopy",) if letter in "sd" else ())
-                functions = [getattr(library, f"{prefix}{letter}{name}{suffix}", None)
-                             for name in names]
-                if None in functions:
-                    break
-                for table, function in zip(found, functions):
-                    table[np.dtype(dtype)] = ctypes.cast(function, ctypes.c_void_p).value
-            if len(found[0]) == len(_TYPES):
-                return found + (integer(0),)
-    return {}, {}, {}, None
-
-
-_GEMMS, _GEMVS, _TRANSPOSERS, _INTEGER = _find_functions()
+_GEMMS, _GEMVS, _TRANSPOSERS, _INTEGER = find_functions()
 
 
 def available():
@@ -224,11 +194,9 @@ def _gemm_tiles(gemm, integer, trans_a, trans_b, m, n, k, a, b, c, lda, ldb, ldc
         rows = min(m, r0 + tile_rows) - r0
         cols = min(n, c0 + COLUMN_BLOCK) - c0
         a_off, b_off, c_off = _offsets(trans_a, trans_b, lda, ldb, ldc, r0, c0)
-        call(gemm, np.int32(ROW_MAJOR), np.int32(trans_a), np.int32(trans_b),
-             like(rows, integer), like(cols, integer), like(k, integer), one,
-             pointer(a.ctypes.data + a_off * item), like(lda, integer),
-             pointer(b.ctypes.data + b_off * item), like(ldb, integer), zero,
-             pointer(c.ctypes.data + c_off * item), like(ldc, integer))
+        gemm_at(gemm, integer, trans_a, trans_b, rows, cols, k, one,
+                 a.ctypes.data + a_off * item, lda, b.ctypes.data + b_off * item, ldb, zero,
+                 c.ctypes.data + c_off * item, ldc)
 
 
 def _tiles_pay(a, b, c, ops, m, n, k, parts):
@@ -295,22 +263,18 @@ def _gemm_swapped(gemm, transpose, integer, m, n, k, a, lda, b, ldb, c, ldc, a_t
         r0 = p * rows
         r1 = min(m, r0 + rows)
         if r1 > r0:     # a_t[:, r0:r1] = a[r0:r1]ᵀ
-            call(transpose, np.int32(ROW_MAJOR), np.int32(TRANS), like(r1 - r0, integer),
-                 like(k, integer), one, pointer(a.ctypes.data + r0 * lda * item),
-                 like(lda, integer), pointer(a_t.ctypes.data + r0 * item), like(m, integer))
+            transpose_at(transpose, integer, r1 - r0, k, one, a.ctypes.data + r0 * lda * item,
+                          lda, a_t.ctypes.data + r0 * item, m)
     step = ((n + parts - 1) // parts + COLUMN_BLOCK - 1) // COLUMN_BLOCK * COLUMN_BLOCK
     for p in jit.prange(parts):
         c0 = p * step
         c1 = min(n, c0 + step)
         if c1 > c0:
-            call(gemm, np.int32(ROW_MAJOR), np.int32(NO_TRANS), np.int32(NO_TRANS),
-                 like(c1 - c0, integer), like(m, integer), like(k, integer), one,
-                 pointer(b.ctypes.data + c0 * ldb * item), like(ldb, integer),
-                 pointer(a_t.ctypes.data), like(m, integer), zero,
-                 pointer(c_t.ctypes.data + c0 * m * item), like(m, integer))
-            call(transpose, np.int32(ROW_MAJOR), np.int32(TRANS), like(c1 - c0, integer),
-                 like(m, integer), one, pointer(c_t.ctypes.data + c0 * m * item),
-                 like(m, integer), pointer(c.ctypes.data + c0 * item), like(ldc, integer))
+            gemm_at(gemm, integer, NO_TRANS, NO_TRANS, c1 - c0, m, k, one,
+                     b.ctypes.data + c0 * ldb * item, ldb, a_t.ctypes.data, m, zero,
+                     c_t.ctypes.data + c0 * m * item, m)
+            transpose_at(transpose, integer, c1 - c0, m, one,
+                          c_t.ctypes.data + c0 * m * item, m, c.ctypes.data + c0 * item, ldc)
 
 
 def _vector_product(a, b, c, ops, m, n, k, parts):
@@ -373,14 +337,10 @@ def _gemm(gemm, integer, trans_a, trans_b, count, m, n, k, a, b, c, lda, ldb, ld
         a_off, b_off, c_off = _offsets(trans_a, trans_b, lda, ldb, ldc, r0, c0)
         for i in range(first, last):
             if rows > 0 and cols > 0:
-                call(gemm, np.int32(ROW_MAJOR), np.int32(trans_a), np.int32(trans_b),
-                     like(rows, integer), like(cols, integer), like(k, integer),
-                     scalar(alpha), pointer(a.ctypes.data + (i * stride_a + a_off) * item),
-                     like(lda, integer),
-                     pointer(b.ctypes.data + (i * stride_b + b_off) * item),
-                     like(ldb, integer), scalar(beta),
-                     pointer(c.ctypes.data + (i * stride_c + c_off) * item),
-                     like(ldc, integer))
+                gemm_at(gemm, integer, trans_a, trans_b, rows, cols, k, alpha,
+                         a.ctypes.data + (i * stride_a + a_off) * item, lda,
+                         b.ctypes.data + (i * stride_b + b_off) * item, ldb, beta,
+                         c.ctypes.data + (i * stride_c + c_off) * item, ldc)
 
 
 @jit.parallel_kernel
@@ -398,9 +358,7 @@ def _gemv_real(gemv, integer, trans, rows, cols, a, lda, x, inc_x, y, inc_y, one
                 shape, offset = (count, cols), first * lda
             else:
                 shape, offset = (rows, count), first
-            call(gemv, np.int32(ROW_MAJOR), np.int32(trans), like(shape[0], integer),
-                 like(shape[1], integer), one, pointer(a.ctypes.data + offset * item),
-                 like(lda, integer), pointer(x.ctypes.data), like(inc_x, integer), zero,
-                 pointer(y.ctypes.data + first * inc_y * item), like(inc_y, integer))
+            gemv_at(gemv, integer, trans, shape[0], shape[1], one, a.ctypes.data + offset * item,
+                    lda, x.ctypes.data, inc_x, zero, y.ctypes.data + first * inc_y * item, inc_y)
 
 
