@@ -49,13 +49,17 @@ def erf(x, out):
 
 
 def gelu(x, out, cdf):
-    """out = x Φ(x) and cdf = Φ(x) = (1 + erf(x / √2)) / 2 (float32, C-contiguous)."""
-    flat = [a.reshape(-1) for a in (out, cdf, x)]
+    """out = x Φ(x) and cdf = Φ(x) = (1 + erf(x / √2)) / 2 (float32, C-contiguous).
+
+    ``out`` may be ``x`` (in place): that case has its own loop, since a loop whose
+    output might overlap its input is not vectorized (10x slower)."""
+    in_place = out.ctypes.data == x.ctypes.data
+    flat = [a.reshape(-1) for a in ((cdf, x) if in_place else (out, cdf, x))]
     parts = native.parts(x.size, MIN_CHUNK) if native.active() else 1
     if parts > 1:
-        _gelu_parallel(*flat, parts)
+        (_gelu_in_place_parallel if in_place else _gelu_parallel)(*flat, parts)
     else:
-        _gelu(*flat)
+        (_gelu_in_place if in_place else _gelu)(*flat)
     return out
 
 
@@ -91,6 +95,15 @@ def _gelu(out, cdf, x):
         out[i] = v * c
 
 
+@jit.kernel
+def _gelu_in_place(cdf, x):
+    for i in range(x.shape[0]):
+        v = x[i]
+        c = HALF + HALF * _erf_value(v * SQRT_HALF)
+        cdf[i] = c
+        x[i] = v * c
+
+
 @jit.parallel_kernel
 def _erf_parallel(out, x, parts):
     step = (out.shape[0] + parts - 1) // parts
@@ -104,3 +117,11 @@ def _gelu_parallel(out, cdf, x, parts):
     for p in jit.prange(parts):
         first, last = p * step, (p + 1) * step
         _gelu(out[first:last], cdf[first:last], x[first:last])
+
+
+@jit.parallel_kernel
+def _gelu_in_place_parallel(cdf, x, parts):
+    step = (x.shape[0] + parts - 1) // parts
+    for p in jit.prange(parts):
+        first, last = p * step, (p + 1) * step
+        _gelu_in_place(cdf[first:last], x[first:last])

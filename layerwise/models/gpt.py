@@ -20,14 +20,12 @@ and attends over the cached ones. A step costs O(t) instead of re-running the wh
 prefix (O(t²) attention, t times the projections).
 """
 import numpy as np
-from scipy.special import erf
 
 from .. import nn
 from ..autograd.grad_mode import no_grad
 from ..autograd.tensor import Tensor
-from ..nn.functional.attention import MultiHeadAttentionCore, causal_mask
-from ..backend import jit_erf
-from ..nn.functional.feed_forward import erf_float32
+from ..nn.functional.attention import causal_mask
+from ..nn.transformer_inference import encoder_layer, layer_norm, linear
 
 
 class KeyValueCache:
@@ -47,70 +45,6 @@ class KeyValueCache:
         self.keys[layer][:, start:stop] = keys
         self.values[layer][:, start:stop] = values
         return self.keys[layer][:, :stop], self.values[layer][:, :stop]
-
-
-def _layer_norm(x, norm):
-    """LayerNorm on an ndarray (inference): (x - μ) / √(σ² + ε) · γ + β over the last axis."""
-    centered = x - x.mean(axis=-1, keepdims=True)
-    out = centered / np.sqrt((centered * centered).mean(axis=-1, keepdims=True) + norm.eps)
-    if norm.weight is not None:
-        out *= norm.weight.data
-    if norm.bias is not None:
-        out += norm.bias.data
-    return out
-
-
-def _linear(x, linear):
-    out = x @ linear.weight.data.T
-    if linear.bias is not None:
-        out += linear.bias.data
-    return out
-
-
-def _feed_forward(layer, x):
-    hidden = _linear(x, layer.linear1)
-    if layer._fused == "relu":
-        np.maximum(hidden, 0, out=hidden)
-    elif layer._fused == "gelu":
-        if jit_erf.usable(hidden):
-            jit_erf.gelu(hidden, hidden, np.empty_like(hidden))   # one compiled pass, in place
-        else:
-            scaled = hidden * hidden.dtype.type(0.7071067811865476)
-            hidden *= 0.5 * (1.0 + (erf_float32(scaled) if hidden.dtype == np.float32
-                                    else erf(scaled)))
-    else:
-        hidden = layer.activation(Tensor(hidden)).data
-    return _linear(hidden, layer.linear2)
-
-
-def cached_encoder_layer(layer, x, cache, index):
-    """One ``TransformerEncoderLayer`` on new positions x (N, T, E) (an ndarray), attending
-    over the cached keys and values; returns an ndarray.
-
-    Inference only (no dropout, no gradients): the same arithmetic as the layer's forward
-    with a causal mask, for the new rows only, on plain arrays (one position per step
-    costs little arithmetic, so the per-op bookkeeping of tensors would dominate).
-    """
-    attention = layer.self_attn
-    offset, length, e = cache.length, x.shape[1], attention.embed_dim
-
-    def self_attention(h):
-        qkv = h @ attention.in_proj_weight.data.T
-        if attention.in_proj_bias is not None:
-            qkv += attention.in_proj_bias.data
-        keys, values = cache.append(index, qkv[..., e:2 * e], qkv[..., 2 * e:])
-        mask = None if length == 1 else causal_mask(length, offset + length, x.dtype, offset)
-        core = MultiHeadAttentionCore()
-        core.needs_input_grad = (False,) * 4
-        out = core.forward(qkv[..., :e], keys, values, mask, num_heads=attention.num_heads,
-                           batch_first=True)
-        return _linear(out, attention.out_proj)
-
-    if layer.norm_first:
-        x = x + self_attention(_layer_norm(x, layer.norm1))
-        return x + _feed_forward(layer, _layer_norm(x, layer.norm2))
-    x = _layer_norm(x + self_attention(x), layer.norm1)
-    return _layer_norm(x + _feed_forward(layer, x), layer.norm2)
 
 
 class GPTMini(nn.Module):
@@ -168,9 +102,10 @@ class GPTMini(nn.Module):
         self._check_ids(ids, cache.length)
         x = self.position(self.token_embedding(ids), offset=cache.length).data
         for index, layer in enumerate(self.transformer.layers):
-            x = cached_encoder_layer(layer, x, cache, index)
+            x = encoder_layer(layer, x, cache=cache, index=index)
         cache.length += ids.shape[1]
-        return Tensor(_linear(_layer_norm(x, self.transformer.norm), self.lm_head))
+        head = self.lm_head
+        return Tensor(linear(layer_norm(x, self.transformer.norm), head.weight, head.bias))
 
     def example_input(self, batch_size=1, steps=16):
         return Tensor(np.zeros((batch_size, min(steps, self.block_size)), np.int64))

@@ -23,8 +23,10 @@ import numpy as np
 
 from ..autograd.factories import tensor
 from ..autograd.ops import relu
+from ..autograd.tensor import Tensor
 from . import functional as F
-from . import init
+from . import init, transformer_inference
+from .functional.attention import additive_mask
 from .attention import MultiheadAttention
 from .containers import ModuleList
 from .dropout import Dropout
@@ -108,6 +110,10 @@ class TransformerEncoderLayer(_FeedForwardLayer):
 
     def forward(self, src, src_mask=None, src_key_padding_mask=None, is_causal=False):
         _check_features(type(self).__name__, src, self.d_model, "src")
+        if transformer_inference.applies(self, src, src_mask, src_key_padding_mask):
+            mask = None if src_mask is None else additive_mask(
+                src_mask, src.dtype, allowed_when_true=False, layer=type(self).__name__)
+            return Tensor(transformer_inference.encoder_layer(self, src.data, mask))
         x = src
         if self.norm_first:
             h = self.norm1(x)

@@ -46,6 +46,17 @@ def test_split_over_threads_gives_the_same_bits(two_threads):
                                   jit_erf.erf(x[10:], np.empty(x.size - 10, np.float32)).tolist())
 
 
+@pytest.mark.parametrize("size", [100, 4 * jit_erf.MIN_CHUNK + 7])
+def test_gelu_in_place_equals_gelu_into_a_new_array(size, two_threads):
+    x = np.random.default_rng(2).standard_normal(size).astype(np.float32)
+    out, cdf = np.empty_like(x), np.empty_like(x)
+    jit_erf.gelu(x, out, cdf)
+    in_place, in_place_cdf = x.copy(), np.empty_like(x)
+    assert jit_erf.gelu(in_place, in_place, in_place_cdf) is in_place
+    np.testing.assert_array_equal(in_place, out)
+    np.testing.assert_array_equal(in_place_cdf, cdf)
+
+
 def test_usable_only_for_contiguous_float32():
     x = np.zeros((4, 6), np.float32)
     assert jit_erf.usable(x)
