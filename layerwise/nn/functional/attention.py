@@ -43,6 +43,7 @@ from .activation import exp_shift, sum_keepdims
 from .feed_forward import keep_mask
 from .recurrent_base import FinalState
 from ...backend.blas import matmul
+from ...backend import jit_softmax
 
 __all__ = ["scaled_dot_product_attention"]
 
@@ -54,9 +55,13 @@ def softmax_rows_(scores):
     width = scores.shape[-1]
     rows = scores.reshape(-1, width)
     lowest = np.finfo(scores.dtype).min
+    compiled = jit_softmax.usable(rows)
 
     def work(start, stop):
         block = rows[start:stop]
+        if compiled:                                   # the row passes compiled
+            jit_softmax.softmax_rows_(block)
+            return
         shift = exp_shift(block, 1)
         if np.ndim(shift):
             np.maximum(shift, lowest, out=shift)      # a fully masked row: -inf - lowest
