@@ -48,6 +48,13 @@ def available():
     return bool(_GEMMS) and native.active()
 
 
+def gemm_function(dtype):
+    """(address of ``cblas_?gemm`` for ``dtype``, the BLAS's integer) for compiled loops
+    that call the BLAS themselves (``blas_functions.gemm_at``), or None."""
+    address = _GEMMS.get(np.dtype(dtype))
+    return None if address is None else (address, _INTEGER)
+
+
 def _operand(a):
     """(transposed flag, leading dimension) of a 2-D array for a row-major BLAS, or None."""
     item = a.itemsize

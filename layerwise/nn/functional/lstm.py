@@ -33,10 +33,11 @@ the state. Gradients are put back in PyTorch's order.
 """
 import numpy as np
 
-from ...backend import fast_tanh, jit_recurrent
-from .recurrent_base import (RecurrentLayerFunction, check_layer_shapes, combined_bias,
-                             gate_blocks, project_steps, with_bias_row)
-from ...backend.blas import matmul
+from ...backend import fast_tanh, jit_lstm_steps, jit_recurrent, native
+from .recurrent_base import (PROJECTION_CHUNK_ROWS, RecurrentLayerFunction,
+                             check_layer_shapes, combined_bias, gate_blocks, project_steps,
+                             with_bias_row)
+from ...backend.blas import gemm_function, matmul
 
 ORDER = (0, 1, 3, 2)                     # PyTorch (i, f, g, o) <-> internal (i, f, o, g)
 SCALE = np.array([0.5, 0.5, 0.5, 1.0])   # σ(x) = (1 + tanh(x/2)) / 2 for i, f, o
@@ -56,8 +57,7 @@ class LSTMLayer(RecurrentLayerFunction):
         bias_g = None if bias is None else gate_blocks(bias[:, None], ORDER)[..., 0] * scale[..., 0]
         w_hh_gT = with_bias_row((w_hh_g * scale).transpose(0, 2, 1), bias_g)  # (4, P [+1], H)
         save = any(self.needs_input_grad)
-        gates, per_step = project_steps(x, (w_ih_g * scale).transpose(0, 2, 1), steps, reverse,
-                                        keep=save)                    # (4, rows, H) if kept
+        w_ih_gT = (w_ih_g * scale).transpose(0, 2, 1)
         h_buffer = self.state_buffer(h0, batch, state, dtype, bias)            # [h 1]
         h = h_buffer[:, :state]
         c = self.initial_state(c0, batch, hidden, dtype)
@@ -67,6 +67,13 @@ class LSTMLayer(RecurrentLayerFunction):
             c_prev_all = np.empty((rows, hidden), dtype=dtype)
             tanh_c_all = np.empty((rows, hidden), dtype=dtype)
             raw_all = np.empty((rows, hidden), dtype=dtype) if w_hr is not None else None
+        if w_hr is None and fast_tanh.usable(x[:0, :0]) and gemm_function(dtype) is not None:
+            saved = (h_prev_all, c_prev_all, tanh_c_all) if save else None
+            gates = _compiled_steps(x, w_ih_gT, w_hh_gT, h_buffer, c, out, steps, reverse,
+                                    saved)                            # one call per chunk
+            per_step = ()
+        else:
+            gates, per_step = project_steps(x, w_ih_gT, steps, reverse, keep=save)
         w_hrT = np.ascontiguousarray(w_hr.T) if w_hr is not None else None
         mm = np.empty((4, batch, hidden), dtype=dtype)
         tmp = np.empty((batch, hidden), dtype=dtype)
@@ -180,6 +187,34 @@ class LSTMLayer(RecurrentLayerFunction):
         np.multiply(gg, gg, out=t)
         np.subtract(1, t, out=t)
         da[3] *= t                                             # tanh' of g
+
+
+def _compiled_steps(x, w_ih_gT, w_hh_gT, h_buffer, c, out, steps, reverse, saved):
+    """All steps in ``jit_lstm_steps`` (float32); returns the gates kept for backward.
+
+    Training (``saved`` = the arrays for h_{t-1}, c_{t-1}, tanh c_t): every input row
+    projected by one GEMM, one call for all steps. Inference: the steps a few at a time,
+    ~512 rows projected into a buffer that stays in cache, one call per chunk."""
+    batch, hidden = c.shape
+    parts = native.parts(4, 1) if native.active() else 1
+    gemm, integer = gemm_function(x.dtype)
+    m = np.empty((4, batch, hidden), x.dtype)
+    order = np.array(steps.order(reverse), dtype=np.int64).reshape(-1, 3)
+    if saved is not None:
+        gates = matmul(x, w_ih_gT)                                  # (4, rows, H)
+        jit_lstm_steps.lstm_steps(gemm, integer, order, gates, 0, w_hh_gT, h_buffer, c, m,
+                                  out, *saved, True, parts)
+        return gates
+    chunk = max(1, PROJECTION_CHUNK_ROWS // batch)
+    buffer = np.empty((4, chunk * batch, hidden), x.dtype)
+    tanh_c, unused = np.empty((batch, hidden), x.dtype), np.empty((0, hidden), x.dtype)
+    for s in range(0, len(order), chunk):
+        group = order[s:s + chunk]
+        first, last = int(group[:, 0].min()), int(group[:, 1].max())
+        matmul(x[first:last], w_ih_gT, out=buffer[:, :last - first])
+        jit_lstm_steps.lstm_steps(gemm, integer, group, buffer, first, w_hh_gT, h_buffer, c,
+                                  m, out, unused, unused, tanh_c, False, parts)
+    return None
 
 
 def _rows(blocks):

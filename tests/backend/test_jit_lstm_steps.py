@@ -1,0 +1,82 @@
+"""The compiled LSTM step loop (``backend.jit_lstm_steps``) gives the same outputs, final
+states and gradients as the step-by-step path it replaces, packed batches and both
+directions included."""
+import numpy as np
+import pytest
+
+import layerwise as lw
+import layerwise.nn.functional.lstm as lstm_module
+from layerwise import nn
+from layerwise.backend import fast_tanh, jit
+from layerwise.nn.utils import rnn as rnn_utils
+from tests.helpers import random
+
+pytestmark = pytest.mark.skipif(not (jit.enabled() and fast_tanh.usable(np.zeros(1, np.float32))),
+                                reason="needs numba's compiled kernels")
+
+
+def _step_by_step(monkeypatch):
+    monkeypatch.setattr(lstm_module, "gemm_function", lambda dtype: None)
+
+
+def _run(layer, x, state=None, lengths=None, train=False):
+    """(outputs, h_n, c_n, gradients of inputs and weights) as arrays."""
+    x = lw.tensor(x, requires_grad=train)
+    inputs = x if lengths is None else rnn_utils.pack_padded_sequence(x, lengths,
+                                                                      enforce_sorted=False)
+    for p in layer.parameters():
+        p.grad = None
+    if not train:
+        with lw.no_grad():
+            out, (h, c) = layer(inputs, state)
+    else:
+        out, (h, c) = layer(inputs, state)
+    out = out if lengths is None else rnn_utils.pad_packed_sequence(out)[0]
+    grads = []
+    if train:
+        ((out * out).sum() + (h * c).sum()).backward()
+        grads = [x.grad.numpy()] + [p.grad.numpy() for p in layer.parameters()]
+    return [out.detach().numpy(), h.detach().numpy(), c.detach().numpy()] + grads
+
+
+CASES = [  # (input, hidden, layers, bidirectional, bias, batch, length, packed, state)
+    (8, 16, 1, False, True, 4, 6, False, False),
+    (5, 7, 2, True, True, 3, 5, True, True),          # odd sizes, packed, both directions
+    (4, 33, 1, True, False, 5, 4, True, False),        # no bias: no column of ones
+    (6, 12, 1, False, True, 1, 3, False, True),        # batch 1
+    (64, 96, 1, False, True, 40, 20, False, False),    # enough work for both threads
+]
+
+
+@pytest.mark.parametrize("train", [False, True], ids=["inference", "training"])
+@pytest.mark.parametrize("case", CASES)
+def test_compiled_steps_equal_the_step_by_step_path(case, train, monkeypatch):
+    size, hidden, layers, bidirectional, bias, batch, length, packed, with_state = case
+    lw.manual_seed(0)
+    layer = nn.LSTM(size, hidden, layers, bias=bias, bidirectional=bidirectional)
+    x = random(length, batch, size, seed=1)
+    directions = 2 if bidirectional else 1
+    state = (lw.tensor(random(layers * directions, batch, hidden, seed=2)),
+             lw.tensor(random(layers * directions, batch, hidden, seed=3))) if with_state else None
+    lengths = list(np.random.default_rng(4).integers(1, length + 1, batch)) if packed else None
+    if packed:
+        lengths[0] = length
+    compiled = _run(layer, x, state, lengths, train)
+    _step_by_step(monkeypatch)
+    reference = _run(layer, x, state, lengths, train)
+    for got, expected in zip(compiled, reference):
+        np.testing.assert_allclose(got, expected, rtol=2e-6, atol=2e-6)
+
+
+def test_the_compiled_loop_is_what_runs(monkeypatch):
+    calls = []
+    original = lstm_module.jit_lstm_steps.lstm_steps
+    monkeypatch.setattr(lstm_module.jit_lstm_steps, "lstm_steps",
+                        lambda *args: calls.append(args[2].shape[0]) or original(*args))
+    layer = nn.LSTM(8, 16)
+    with lw.no_grad():
+        layer(lw.tensor(random(20, 64, 8)))                   # 20 steps of 64 rows
+    assert sum(calls) == 20 and len(calls) == 3               # chunks of 512 rows: 8, 8, 4
+    calls.clear()
+    layer(lw.tensor(random(5, 2, 8))).__getitem__(0).sum().backward()
+    assert calls == [5]                                       # training: one call
