@@ -74,3 +74,72 @@ def _gate_row(a_i, a_f, a_o, a_g, m_i, m_f, m_o, m_g, c, tanh_c, h):
         tc = tanh_scalar(cell)
         a_i[j], a_f[j], a_o[j], a_g[j] = ig, fg, og, gg
         c[j], tanh_c[j], h[j] = cell, tc, og * tc
+
+
+@jit.parallel_kernel
+def lstm_backward_steps(gemm, integer, meta, gates, d_gates, w, tanh_c_all, c_prev_all, g_out,
+                        output_is_zero, dh, dc, back, parts):
+    """Backpropagation through the steps meta[s] = (start, stop, n), in the order given.
+
+    Per step, rows split over the threads: dh_t = Σ_k back_k (the previous step's
+    products, in NumPy's order) + the output's gradient, then the gate gradients of
+    ``jit_recurrent.lstm_backward_step`` into ``d_gates`` (4, rows, H), dc updated in
+    place to dL/dc_{t-1}; then whole gates per thread: back_k = dA_k W_hh,k, one BLAS call
+    each (``w`` (4, H, P)). ``dh`` (batch, P) holds dL/dh_n on entry (rows a step has not
+    reached yet keep it) and dL/dh_0 on return.
+    """
+    hidden, state = w.shape[1], w.shape[2]
+    one, zero = w.dtype.type(1), w.dtype.type(0)
+    item = w.itemsize
+    gates_per_part = (4 + parts - 1) // parts
+    summed = 0                        # rows of dh that are still the previous step's Σ_k
+    for s in range(meta.shape[0]):
+        start, n = meta[s, 0], meta[s, 2]
+        rows = max(n, summed)         # (a shrinking batch: the rows left get their Σ too)
+        rows_per_part = (rows + parts - 1) // parts
+        for p in jit.prange(parts):
+            for r in range(p * rows_per_part, min(rows, (p + 1) * rows_per_part)):
+                row, h_grad = start + r, dh[r]
+                if r < summed:
+                    _sum_row(back[0, r], back[1, r], back[2, r], back[3, r], h_grad)
+                if r >= n:
+                    continue
+                if not output_is_zero:
+                    _add_row(h_grad, g_out[row])
+                _backward_row(h_grad, tanh_c_all[row], dc[r], c_prev_all[row], gates[0, row],
+                              gates[1, row], gates[2, row], gates[3, row], d_gates[0, row],
+                              d_gates[1, row], d_gates[2, row], d_gates[3, row], one)
+        for p in jit.prange(parts):
+            for k in range(p * gates_per_part, min(4, (p + 1) * gates_per_part)):
+                gemm_at(gemm, integer, NO_TRANS, NO_TRANS, n, state, hidden, one,
+                        d_gates.ctypes.data + (k * d_gates.shape[1] + start) * hidden * item,
+                        hidden, w[k].ctypes.data, state, zero, back[k].ctypes.data, state)
+        summed = n
+    for r in range(summed):
+        _sum_row(back[0, r], back[1, r], back[2, r], back[3, r], dh[r])
+
+
+@jit.kernel
+def _sum_row(b0, b1, b2, b3, out):
+    for j in range(out.shape[0]):
+        out[j] = ((b0[j] + b1[j]) + b2[j]) + b3[j]
+
+
+@jit.kernel
+def _add_row(out, x):
+    for j in range(out.shape[0]):
+        out[j] += x[j]
+
+
+@jit.kernel
+def _backward_row(dh, tanh_c, dc, c_prev, i, f, o, g, di, df, do, dg, one):
+    """One row of ``jit_recurrent.lstm_backward_step`` (same operations, same order)."""
+    for j in range(dh.shape[0]):
+        h_grad, tc = dh[j], tanh_c[j]
+        ig, fg, og, gg = i[j], f[j], o[j], g[j]
+        c_grad = dc[j] + ((one - tc * tc) * og) * h_grad
+        di[j] = (c_grad * gg) * ((one - ig) * ig)
+        df[j] = (c_grad * c_prev[j]) * ((one - fg) * fg)
+        dg[j] = (c_grad * ig) * (one - gg * gg)
+        do[j] = (h_grad * tc) * ((one - og) * og)
+        dc[j] = c_grad * fg

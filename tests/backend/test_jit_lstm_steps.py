@@ -80,3 +80,15 @@ def test_the_compiled_loop_is_what_runs(monkeypatch):
     calls.clear()
     layer(lw.tensor(random(5, 2, 8))).__getitem__(0).sum().backward()
     assert calls == [5]                                       # training: one call
+
+
+def test_float64_backward_loop_equals_the_step_by_step_path(monkeypatch):
+    """float64 runs the forward step by step (no fast tanh) and the compiled backward loop."""
+    lw.manual_seed(0)
+    layer = nn.LSTM(5, 7, 2, bidirectional=True).to(lw.float64)
+    x = random(6, 3, 5, seed=1, dtype=np.float64)
+    compiled = _run(layer, x, None, [6, 2, 4], train=True)
+    _step_by_step(monkeypatch)
+    reference = _run(layer, x, None, [6, 2, 4], train=True)
+    for got, expected in zip(compiled, reference):
+        np.testing.assert_allclose(got, expected, rtol=1e-13, atol=1e-13)

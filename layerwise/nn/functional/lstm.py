@@ -128,6 +128,16 @@ class LSTMLayer(RecurrentLayerFunction):
         dc = self.recurrent_grad_start(grads, "c_n", batch, hidden, dtype)
         d_gates = np.empty_like(gates)
         w_hr, w_hh_g = self.w_hr, self.w_hh_g
+        blas = gemm_function(dtype)
+        if w_hr is None and blas is not None and jit_recurrent.usable(gates[0]):
+            back = np.empty((4, batch, state), dtype=dtype)     # one compiled loop
+            order = np.array(steps.order(not self.reverse), dtype=np.int64).reshape(-1, 3)
+            parts = native.parts(4, 1) if native.active() else 1
+            g_out = gates[0, :0] if output_is_zero else np.ascontiguousarray(g, dtype=dtype)
+            jit_lstm_steps.lstm_backward_steps(
+                *blas, order, gates, d_gates, w_hh_g, self.tanh_c_all, self.c_prev_all,
+                g_out, output_is_zero, dh, dc, back, parts)
+            return self._weight_grads(d_gates, dh, dc)
         d_h_all = np.empty((steps.rows, state), dtype=dtype) if w_hr is not None else None
         tmp = np.empty((batch, hidden), dtype=dtype)
         tmp3 = np.empty((3, batch, hidden), dtype=dtype)
@@ -157,6 +167,12 @@ class LSTMLayer(RecurrentLayerFunction):
             b = back[:, :n]
             matmul(da, w_hh_g, out=b)                           # per gate: dA_g W_hh,g
             np.sum(b, axis=0, out=dh_n)                            # dh_{t-1}
+        return self._weight_grads(d_gates, dh, dc, d_h_all)
+
+    def _weight_grads(self, d_gates, dh, dc, d_h_all=None):
+        """The gradients of every input from the gate gradients of all steps."""
+        need_x, need_h0, need_c0, need_wih, need_whh, need_bih, need_bhh, need_whr = \
+            self.needs_input_grad
         d_gates_T = d_gates.transpose(0, 2, 1)
         grad_x = matmul(d_gates, self.w_ih_g).sum(axis=0) if need_x else None
         grad_wih = _rows(matmul(d_gates_T, self.x)) if need_wih else None
