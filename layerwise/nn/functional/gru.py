@@ -25,10 +25,11 @@ Layout as in ``lstm.py``: gates of all steps in one (3, rows, H) array, gate by 
 """
 import numpy as np
 
-from ...backend import fast_tanh, jit_recurrent
-from .recurrent_base import (RecurrentLayerFunction, check_layer_shapes, gate_blocks,
-                             project_steps, sigmoid_from_half_tanh_, with_bias_row)
-from ...backend.blas import matmul
+from ...backend import fast_tanh, jit_gru_steps, jit_recurrent, native
+from .recurrent_base import (PROJECTION_CHUNK_ROWS, RecurrentLayerFunction,
+                             check_layer_shapes, gate_blocks, project_steps,
+                             sigmoid_from_half_tanh_, with_bias_row)
+from ...backend.blas import gemm_function, matmul
 
 ORDER = (0, 1, 2)
 SCALE = np.array([0.5, 0.5, 1.0])        # σ(x) = (1 + tanh(x/2)) / 2 for r, z
@@ -45,8 +46,7 @@ class GRULayer(RecurrentLayerFunction):
         scale = SCALE.astype(dtype)[:, None, None]
         w_ih_g, w_hh_g = gate_blocks(w_ih, ORDER), gate_blocks(w_hh, ORDER)   # (3, H, .)
         save = any(self.needs_input_grad)
-        gates, per_step = project_steps(x, (w_ih_g * scale).transpose(0, 2, 1), steps, reverse,
-                                        keep=save)                    # (3, rows, H) if kept
+        w_ih_gT = (w_ih_g * scale).transpose(0, 2, 1)
         bias, b_in = None, None
         if b_ih is not None:
             # hidden side: [b_ir + b_hr, b_iz + b_hz, b_hn] (b_hn stays inside r ⊙ (.));
@@ -65,6 +65,13 @@ class GRULayer(RecurrentLayerFunction):
         mm = np.empty((3, batch, hidden), dtype=dtype)
         tmp = np.empty((batch, hidden), dtype=dtype)
         zero_bias = np.zeros(hidden, dtype=dtype)
+        if fast_tanh.usable(x[:0, :0]) and gemm_function(dtype) is not None:
+            saved = (h_prev_all, hn_all) if save else None            # one compiled loop
+            gates = _compiled_steps(x, w_ih_gT, w_hh_gT, zero_bias if b_in is None else b_in,
+                                    h_buffer, mm, out, steps, reverse, saved)
+            per_step = ()
+        else:
+            gates, per_step = project_steps(x, w_ih_gT, steps, reverse, keep=save)
         for start, stop, n, a in per_step:
             hp, m = h[:n], mm[:, :n]
             matmul(h_buffer[:n], w_hh_gT, out=m)
@@ -116,7 +123,17 @@ class GRULayer(RecurrentLayerFunction):
         tmp2 = np.empty((batch, H), dtype=dtype)
         back = np.empty((3, batch, H), dtype=dtype)
         w_hh_g = self.w_hh_g
-        for start, stop, n in steps.order(not self.reverse):
+        blas = gemm_function(dtype)
+        if blas is not None and jit_recurrent.usable(gates[0]):            # one compiled loop
+            order = np.array(steps.order(not self.reverse), dtype=np.int64).reshape(-1, 3)
+            g_out = gates[0, :0] if output_is_zero else np.ascontiguousarray(g, dtype=dtype)
+            jit_gru_steps.gru_backward_steps(*blas, order, gates, d_hh, d_xn, w_hh_g,
+                                             self.h_prev_all, self.hn_all, g_out, output_is_zero,
+                                             dh, tmp, back, _parts())
+            steps_left = ()
+        else:
+            steps_left = steps.order(not self.reverse)
+        for start, stop, n in steps_left:
             dh_n = dh[:n]
             if not output_is_zero:
                 dh_n += g[start:stop]
@@ -153,6 +170,36 @@ class GRULayer(RecurrentLayerFunction):
         grad_bih = np.concatenate([grad_bhh[:2 * H], d_xn.sum(axis=0)]) if need_bih else None
         return (grad_x, dh if need_h0 else None, None, grad_wih, grad_whh, grad_bih,
                 grad_bhh if need_bhh else None, None)
+
+
+def _parts():
+    return native.parts(2, 1) if native.active() else 1
+
+
+def _compiled_steps(x, w_ih_gT, w_hh_gT, b_in, h_buffer, m, out, steps, reverse, saved):
+    """All steps in ``jit_gru_steps`` (float32); returns the gates kept for backward.
+
+    Training (``saved`` = the arrays for h_{t-1} and W_hn h_{t-1} + b_hn): every input
+    row projected by one GEMM, one call for all steps. Inference: ~512 rows projected
+    at a time into a buffer that stays in cache, one call per chunk of steps."""
+    batch, hidden = h_buffer.shape[0], w_hh_gT.shape[2]
+    gemm, integer = gemm_function(x.dtype)
+    order = np.array(steps.order(reverse), dtype=np.int64).reshape(-1, 3)
+    if saved is not None:
+        gates = matmul(x, w_ih_gT)                                  # (3, rows, H)
+        jit_gru_steps.gru_steps(gemm, integer, order, gates, 0, w_hh_gT, b_in, h_buffer, m,
+                                out, *saved, True, _parts())
+        return gates
+    chunk = max(1, PROJECTION_CHUNK_ROWS // batch)
+    buffer = np.empty((3, chunk * batch, hidden), x.dtype)
+    unused = np.empty((0, hidden), x.dtype)
+    for s in range(0, len(order), chunk):
+        group = order[s:s + chunk]
+        first, last = int(group[:, 0].min()), int(group[:, 1].max())
+        matmul(x[first:last], w_ih_gT, out=buffer[:, :last - first])
+        jit_gru_steps.gru_steps(gemm, integer, group, buffer, first, w_hh_gT, b_in, h_buffer,
+                                m, out, unused, unused, False, _parts())
+    return None
 
 
 def _pointwise_backward(dh_n, hp, hn, r, z, cand, dxn, dr, dz, dhn, t, t2):

@@ -1,10 +1,11 @@
-"""The compiled LSTM step loop (``backend.jit_lstm_steps``) gives the same outputs, final
-states and gradients as the step-by-step path it replaces, packed batches and both
-directions included."""
+"""The compiled step loops of the LSTM and the GRU (``backend.jit_lstm_steps``,
+``jit_gru_steps``) give the same outputs, final states and gradients as the
+step-by-step path they replace, packed batches and both directions included."""
 import numpy as np
 import pytest
 
 import layerwise as lw
+import layerwise.nn.functional.gru as gru_module
 import layerwise.nn.functional.lstm as lstm_module
 from layerwise import nn
 from layerwise.backend import fast_tanh, jit
@@ -16,7 +17,8 @@ pytestmark = pytest.mark.skipif(not (jit.enabled() and fast_tanh.usable(np.zeros
 
 
 def _step_by_step(monkeypatch):
-    monkeypatch.setattr(lstm_module, "gemm_function", lambda dtype: None)
+    for module in (lstm_module, gru_module):
+        monkeypatch.setattr(module, "gemm_function", lambda dtype: None)
 
 
 def _run(layer, x, state=None, lengths=None, train=False):
@@ -26,11 +28,14 @@ def _run(layer, x, state=None, lengths=None, train=False):
                                                                       enforce_sorted=False)
     for p in layer.parameters():
         p.grad = None
+    if isinstance(layer, nn.GRU) and state is not None:
+        state = state[0]
     if not train:
         with lw.no_grad():
-            out, (h, c) = layer(inputs, state)
+            out, final = layer(inputs, state)
     else:
-        out, (h, c) = layer(inputs, state)
+        out, final = layer(inputs, state)
+    h, c = final if isinstance(final, tuple) else (final, final)
     out = out if lengths is None else rnn_utils.pad_packed_sequence(out)[0]
     grads = []
     if train:
@@ -48,12 +53,13 @@ CASES = [  # (input, hidden, layers, bidirectional, bias, batch, length, packed,
 ]
 
 
+@pytest.mark.parametrize("kind", ["LSTM", "GRU"])
 @pytest.mark.parametrize("train", [False, True], ids=["inference", "training"])
 @pytest.mark.parametrize("case", CASES)
-def test_compiled_steps_equal_the_step_by_step_path(case, train, monkeypatch):
+def test_compiled_steps_equal_the_step_by_step_path(case, train, kind, monkeypatch):
     size, hidden, layers, bidirectional, bias, batch, length, packed, with_state = case
     lw.manual_seed(0)
-    layer = nn.LSTM(size, hidden, layers, bias=bias, bidirectional=bidirectional)
+    layer = getattr(nn, kind)(size, hidden, layers, bias=bias, bidirectional=bidirectional)
     x = random(length, batch, size, seed=1)
     directions = 2 if bidirectional else 1
     state = (lw.tensor(random(layers * directions, batch, hidden, seed=2)),
@@ -82,13 +88,24 @@ def test_the_compiled_loop_is_what_runs(monkeypatch):
     assert calls == [5]                                       # training: one call
 
 
-def test_float64_backward_loop_equals_the_step_by_step_path(monkeypatch):
+@pytest.mark.parametrize("kind", ["LSTM", "GRU"])
+def test_float64_backward_loop_equals_the_step_by_step_path(kind, monkeypatch):
     """float64 runs the forward step by step (no fast tanh) and the compiled backward loop."""
     lw.manual_seed(0)
-    layer = nn.LSTM(5, 7, 2, bidirectional=True).to(lw.float64)
+    layer = getattr(nn, kind)(5, 7, 2, bidirectional=True).to(lw.float64)
     x = random(6, 3, 5, seed=1, dtype=np.float64)
     compiled = _run(layer, x, None, [6, 2, 4], train=True)
     _step_by_step(monkeypatch)
     reference = _run(layer, x, None, [6, 2, 4], train=True)
     for got, expected in zip(compiled, reference):
         np.testing.assert_allclose(got, expected, rtol=1e-13, atol=1e-13)
+
+
+def test_gru_compiled_loop_is_what_runs(monkeypatch):
+    calls = []
+    original = gru_module.jit_gru_steps.gru_steps
+    monkeypatch.setattr(gru_module.jit_gru_steps, "gru_steps",
+                        lambda *args: calls.append(args[2].shape[0]) or original(*args))
+    with lw.no_grad():
+        nn.GRU(8, 16)(lw.tensor(random(20, 64, 8)))
+    assert sum(calls) == 20 and len(calls) == 3
