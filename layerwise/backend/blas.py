@@ -49,10 +49,12 @@ def available():
 
 
 def gemm_function(dtype):
-    """(address of ``cblas_?gemm`` for ``dtype``, the BLAS's integer) for compiled loops
-    that call the BLAS themselves (``blas_functions.gemm_at``), or None."""
+    """(address of ``cblas_?gemm`` for ``dtype``, the BLAS's integer) for the compiled
+    parallel loops that call the BLAS themselves (``blas_functions.gemm_at``); None
+    without the native pool (after a fork, or another threading layer: those loops
+    must not start parallel regions then)."""
     address = _GEMMS.get(np.dtype(dtype))
-    return None if address is None else (address, _INTEGER)
+    return None if address is None or not native.active() else (address, _INTEGER)
 
 
 def _operand(a):

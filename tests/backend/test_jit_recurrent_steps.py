@@ -109,3 +109,16 @@ def test_gru_compiled_loop_is_what_runs(monkeypatch):
     with lw.no_grad():
         nn.GRU(8, 16)(lw.tensor(random(20, 64, 8)))
     assert sum(calls) == 20 and len(calls) == 3
+
+
+def test_no_compiled_loop_without_the_native_pool(monkeypatch):
+    """After a fork or with another threading layer, the parallel loops must not run."""
+    from layerwise.backend import blas, native
+    assert blas.gemm_function(np.float32) is not None or not native.active()
+    monkeypatch.setattr(native, "active", lambda: False)
+    assert blas.gemm_function(np.float32) is None
+    called = []
+    monkeypatch.setattr(lstm_module.jit_lstm_steps, "lstm_steps", lambda *a: called.append(1))
+    with lw.no_grad():
+        out, _ = nn.LSTM(4, 8)(lw.tensor(random(3, 2, 4)))
+    assert not called and out.shape == (3, 2, 8)

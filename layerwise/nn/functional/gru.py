@@ -173,7 +173,7 @@ class GRULayer(RecurrentLayerFunction):
 
 
 def _parts():
-    return native.parts(2, 1) if native.active() else 1
+    return native.parts(2, 1)
 
 
 def _compiled_steps(x, w_ih_gT, w_hh_gT, b_in, h_buffer, m, out, steps, reverse, saved):

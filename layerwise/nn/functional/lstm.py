@@ -132,7 +132,7 @@ class LSTMLayer(RecurrentLayerFunction):
         if w_hr is None and blas is not None and jit_recurrent.usable(gates[0]):
             back = np.empty((4, batch, state), dtype=dtype)     # one compiled loop
             order = np.array(steps.order(not self.reverse), dtype=np.int64).reshape(-1, 3)
-            parts = native.parts(4, 1) if native.active() else 1
+            parts = native.parts(4, 1)
             g_out = gates[0, :0] if output_is_zero else np.ascontiguousarray(g, dtype=dtype)
             jit_lstm_steps.lstm_backward_steps(
                 *blas, order, gates, d_gates, w_hh_g, self.tanh_c_all, self.c_prev_all,
@@ -212,7 +212,7 @@ def _compiled_steps(x, w_ih_gT, w_hh_gT, h_buffer, c, out, steps, reverse, saved
     projected by one GEMM, one call for all steps. Inference: the steps a few at a time,
     ~512 rows projected into a buffer that stays in cache, one call per chunk."""
     batch, hidden = c.shape
-    parts = native.parts(4, 1) if native.active() else 1
+    parts = native.parts(4, 1)
     gemm, integer = gemm_function(x.dtype)
     m = np.empty((4, batch, hidden), x.dtype)
     order = np.array(steps.order(reverse), dtype=np.int64).reshape(-1, 3)
