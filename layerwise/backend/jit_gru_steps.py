@@ -17,6 +17,7 @@ bit-identical to the step-by-step path.
 from . import jit
 from .blas_functions import NO_TRANS, gemm_at
 from .fast_tanh import tanh_scalar
+from .jit_lstm_steps import add_row, sum_row
 
 COLUMN_BLOCK = 16
 
@@ -106,11 +107,11 @@ def gru_backward_steps(gemm, integer, meta, gates, d_hh, d_xn, w, h_prev_all, hn
             for r in range(p * rows_per_part, min(rows, (p + 1) * rows_per_part)):
                 row, h_grad = start + r, dh[r]
                 if r < summed:
-                    _sum_row(back[0, r], back[1, r], back[2, r], direct[r], h_grad)
+                    sum_row(back[0, r], back[1, r], back[2, r], direct[r], h_grad)
                 if r >= n:
                     continue
                 if not output_is_zero:
-                    _add_row(h_grad, g_out[row])
+                    add_row(h_grad, g_out[row])
                 _backward_row(h_grad, h_prev_all[row], hn_all[row], gates[0, row],
                               gates[1, row], gates[2, row], d_xn[row], d_hh[0, row],
                               d_hh[1, row], d_hh[2, row], direct[r], one)
@@ -120,19 +121,7 @@ def gru_backward_steps(gemm, integer, meta, gates, d_hh, d_xn, w, h_prev_all, hn
                            back, p, parts)
         summed = n
     for r in range(summed):
-        _sum_row(back[0, r], back[1, r], back[2, r], direct[r], dh[r])
-
-
-@jit.kernel
-def _sum_row(b0, b1, b2, direct, out):
-    for j in range(out.shape[0]):
-        out[j] = ((b0[j] + b1[j]) + b2[j]) + direct[j]
-
-
-@jit.kernel
-def _add_row(out, x):
-    for j in range(out.shape[0]):
-        out[j] += x[j]
+        sum_row(back[0, r], back[1, r], back[2, r], direct[r], dh[r])
 
 
 @jit.kernel

@@ -101,11 +101,11 @@ def lstm_backward_steps(gemm, integer, meta, gates, d_gates, w, tanh_c_all, c_pr
             for r in range(p * rows_per_part, min(rows, (p + 1) * rows_per_part)):
                 row, h_grad = start + r, dh[r]
                 if r < summed:
-                    _sum_row(back[0, r], back[1, r], back[2, r], back[3, r], h_grad)
+                    sum_row(back[0, r], back[1, r], back[2, r], back[3, r], h_grad)
                 if r >= n:
                     continue
                 if not output_is_zero:
-                    _add_row(h_grad, g_out[row])
+                    add_row(h_grad, g_out[row])
                 _backward_row(h_grad, tanh_c_all[row], dc[r], c_prev_all[row], gates[0, row],
                               gates[1, row], gates[2, row], gates[3, row], d_gates[0, row],
                               d_gates[1, row], d_gates[2, row], d_gates[3, row], one)
@@ -116,17 +116,19 @@ def lstm_backward_steps(gemm, integer, meta, gates, d_gates, w, tanh_c_all, c_pr
                         hidden, w[k].ctypes.data, state, zero, back[k].ctypes.data, state)
         summed = n
     for r in range(summed):
-        _sum_row(back[0, r], back[1, r], back[2, r], back[3, r], dh[r])
+        sum_row(back[0, r], back[1, r], back[2, r], back[3, r], dh[r])
 
 
 @jit.kernel
-def _sum_row(b0, b1, b2, b3, out):
+def sum_row(b0, b1, b2, b3, out):
+    """out = ((b0 + b1) + b2) + b3 on rows (NumPy's order for a sum over a leading axis)."""
     for j in range(out.shape[0]):
         out[j] = ((b0[j] + b1[j]) + b2[j]) + b3[j]
 
 
 @jit.kernel
-def _add_row(out, x):
+def add_row(out, x):
+    """out += x on rows."""
     for j in range(out.shape[0]):
         out[j] += x[j]
 
