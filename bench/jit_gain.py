@@ -7,6 +7,14 @@ code (disabled); fresh models and optimizers for each pair; the gain is the medi
 the per-pair throughput ratios A/B. Blocks run under foreign load are redone
 (``harness.py``). Run it alone.
 
+Both sides run on the Python pool with the BLAS's own threads (``LAYERWISE_POOL=python``,
+set here): the native pool, once started, keeps the BLAS on one thread for the whole
+process, which would leave the NumPy side one BLAS thread, and giving it its threads back
+per block leaves them spinning into the compiled side's blocks. So this measures the
+compiled kernels alone; what the native pool adds on top is the difference between
+``python bench/speed.py`` and ``LAYERWISE_POOL=python python bench/speed.py``, and the
+NumPy-only code against PyTorch is ``LAYERWISE_JIT=0 python bench/speed.py``.
+
     python bench/jit_gain.py                       # 4 CNN/MLP models and LSTM/GRU, train
     python bench/jit_gain.py --models seed003-cnn --repeats 9
 """
@@ -28,6 +36,7 @@ def parse_args():
 
 
 ARGS = parse_args()
+os.environ["LAYERWISE_POOL"] = "python"      # see the module docstring
 harness.use_threads(ARGS.threads)
 COMMAND = " ".join(["python bench/jit_gain.py"] + sys.argv[1:])
 sys.argv = sys.argv[:1]          # speed.py and speed_sequences.py parse their own defaults
