@@ -110,7 +110,8 @@ class TransformerEncoderLayer(_FeedForwardLayer):
 
     def forward(self, src, src_mask=None, src_key_padding_mask=None, is_causal=False):
         _check_features(type(self).__name__, src, self.d_model, "src")
-        if transformer_inference.applies(self, src, src_mask, src_key_padding_mask):
+        if transformer_inference.applies(self, src, src_mask, src_key_padding_mask) and not (
+                is_causal and src_mask is None):      # (the graph path explains that error)
             mask = None if src_mask is None else additive_mask(
                 src_mask, src.dtype, allowed_when_true=False, layer=type(self).__name__)
             return Tensor(transformer_inference.encoder_layer(self, src.data, mask))

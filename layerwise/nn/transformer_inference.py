@@ -28,15 +28,19 @@ from .functional.feed_forward import erf_float32
 
 def applies(layer, x, mask, padding_mask):
     """True when ``layer``'s forward on Tensor ``x`` may take the fast path: evaluation
-    mode, no gradient to record, one packed in-projection, no extra keys, a 2-D mask."""
+    mode, no gradient to record, one packed in-projection, no extra keys, batched input,
+    no mask or an (L, L) one (anything else goes the graph path, whose checks explain
+    what does not fit)."""
     attention = layer.self_attn
     if layer.training or (is_grad_enabled() and (x.requires_grad or any(
             p.requires_grad for p in layer.parameters()))):
         return False
-    return (padding_mask is None and attention._qkv_same_embed_dim and attention.bias_k is None
+    if not (padding_mask is None and attention._qkv_same_embed_dim and attention.bias_k is None
             and not attention.add_zero_attn and x.dtype.kind == "f"
-            and x.dtype == attention.in_proj_weight.dtype and x.ndim == 3
-            and (mask is None or np.ndim(getattr(mask, "data", mask)) == 2))
+            and x.dtype == attention.in_proj_weight.dtype and x.ndim == 3):
+        return False
+    length = x.shape[1] if attention.batch_first else x.shape[0]
+    return mask is None or np.shape(getattr(mask, "data", mask)) == (length, length)
 
 
 def layer_norm(x, norm):

@@ -84,3 +84,18 @@ def test_fast_path_output_is_a_new_tensor_without_history():
         y = layer(x)
     assert y.grad_fn is None and not y.requires_grad
     np.testing.assert_array_equal(x.numpy(), before)
+
+
+def test_is_causal_without_a_mask_is_the_same_clear_error_in_eval():
+    layer = _layer(True, True, "relu").eval()
+    with lw.no_grad(), pytest.raises(RuntimeError, match="is_causal"):
+        layer(lw.tensor(random(2, 5, 16)), is_causal=True)
+
+
+def test_a_mask_of_the_wrong_shape_is_the_same_clear_error_in_eval():
+    layer = _layer(False, True, "relu").eval()
+    x = lw.tensor(random(2, 5, 16))
+    with lw.no_grad():
+        assert not transformer_inference.applies(layer, x, lw.tensor(np.zeros((4, 4))), None)
+        with pytest.raises(RuntimeError, match="attn_mask|mask"):
+            layer(x, src_mask=lw.tensor(np.zeros((4, 4), np.float32)))
