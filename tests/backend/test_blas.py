@@ -127,7 +127,8 @@ def test_tiled_products_equal_numpy(monkeypatch, mode, shape):
 def test_tile_rows_fit_the_small_kernels():
     assert blas._tile_rows(64, 784) == 64                 # 64 x 16 x 784 <= 10⁶
     assert blas._tile_rows(256, 784) == 64                # four tiles of 64 rows
-    assert blas._tile_rows(256, 256) == 128
+    assert blas._tile_rows(256, 256) == 64                # at most 64 rows
+    assert blas._tile_rows(100, 256) == 50                # two equal tiles
     assert blas._tile_rows(64, 5000) == 0                 # not even 16 rows fit
     for m, k in [(256, 784), (1000, 128), (300, 500)]:
         rows = blas._tile_rows(m, k)
