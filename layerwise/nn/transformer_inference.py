@@ -16,14 +16,13 @@ key/value cache (``models.gpt``): the new positions' keys and values are appende
 the cache and the queries attend over all of them.
 """
 import numpy as np
-from scipy.special import erf
 
 from ..autograd.grad_mode import is_grad_enabled
-from ..autograd.ops import relu
-from ..backend import jit_erf, jit_layer_norm
+from ..autograd.tensor import Tensor
 from ..backend.blas import matmul
 from .functional.attention import MultiHeadAttentionCore, additive_mask, causal_mask
-from .functional.feed_forward import erf_float32
+from .functional.feed_forward import _gelu_ as gelu_
+from .functional.normalization import LayerNorm
 
 
 def applies(layer, x, mask, padding_mask):
@@ -44,19 +43,12 @@ def applies(layer, x, mask, padding_mask):
 
 
 def layer_norm(x, norm):
-    """LN over the last axis of an ndarray: (x - μ) / √(σ² + ε) · γ + β."""
-    rows = np.ascontiguousarray(x).reshape(-1, x.shape[-1])
-    weight = None if norm.weight is None else norm.weight.data
-    bias = None if norm.bias is None else norm.bias.data
-    if jit_layer_norm.usable(rows, weight, bias):
-        return jit_layer_norm.forward(rows, weight, bias, norm.eps, False)[0].reshape(x.shape)
-    centered = x - x.mean(axis=-1, keepdims=True)
-    out = centered / np.sqrt((centered * centered).mean(axis=-1, keepdims=True) + norm.eps)
-    if weight is not None:
-        out *= weight
-    if bias is not None:
-        out += bias
-    return out
+    """LN over the last axis of an ndarray: (x - μ) / √(σ² + ε) · γ + β (the op's own
+    forward, compiled where it can be, without a graph node)."""
+    op = LayerNorm()
+    op.needs_input_grad = (False,) * 3
+    return op.forward(x, None if norm.weight is None else norm.weight.data,
+                      None if norm.bias is None else norm.bias.data, 1, norm.eps)
 
 
 def linear(x, weight, bias):
@@ -74,16 +66,9 @@ def feed_forward(layer, x):
     if layer._fused == "relu":
         np.maximum(hidden, 0, out=hidden)
     elif layer._fused == "gelu":
-        if jit_erf.usable(hidden):
-            jit_erf.gelu(hidden, hidden, np.empty_like(hidden))   # one compiled pass, in place
-        else:
-            scaled = hidden * hidden.dtype.type(0.7071067811865476)
-            hidden *= 0.5 * (1.0 + (erf_float32(scaled) if hidden.dtype == np.float32
-                                    else erf(scaled)))
-    else:
-        from ..autograd.tensor import Tensor
-        activation = layer.activation
-        hidden = (relu(Tensor(hidden)) if activation is relu else activation(Tensor(hidden))).data
+        gelu_(hidden, hidden, "none")             # in place (compiled where it can be)
+    else:                                  # any other callable, through its tensor op
+        hidden = layer.activation(Tensor(hidden)).data
     return linear(hidden, layer.linear2.weight, layer.linear2.bias)
 
 

@@ -26,9 +26,9 @@ Layout as in ``lstm.py``: gates of all steps in one (3, rows, H) array, gate by 
 import numpy as np
 
 from ...backend import fast_tanh, jit_gru_steps, jit_recurrent, native
-from .recurrent_base import (PROJECTION_CHUNK_ROWS, RecurrentLayerFunction,
-                             check_layer_shapes, gate_blocks, project_steps,
-                             sigmoid_from_half_tanh_, with_bias_row)
+from .recurrent_base import (RecurrentLayerFunction, check_layer_shapes, gate_blocks,
+                             project_steps, run_projected, sigmoid_from_half_tanh_,
+                             with_bias_row)
 from ...backend.blas import gemm_function, matmul
 
 ORDER = (0, 1, 2)
@@ -125,11 +125,10 @@ class GRULayer(RecurrentLayerFunction):
         w_hh_g = self.w_hh_g
         blas = gemm_function(dtype)
         if blas is not None and jit_recurrent.usable(gates[0]):            # one compiled loop
-            order = np.array(steps.order(not self.reverse), dtype=np.int64).reshape(-1, 3)
             g_out = gates[0, :0] if output_is_zero else np.ascontiguousarray(g, dtype=dtype)
-            jit_gru_steps.gru_backward_steps(*blas, order, gates, d_hh, d_xn, w_hh_g,
-                                             self.h_prev_all, self.hn_all, g_out, output_is_zero,
-                                             dh, tmp, back, _parts())
+            jit_gru_steps.gru_backward_steps(
+                *blas, steps.table(not self.reverse), gates, d_hh, d_xn, w_hh_g,
+                self.h_prev_all, self.hn_all, g_out, output_is_zero, dh, tmp, back, _parts())
             steps_left = ()
         else:
             steps_left = steps.order(not self.reverse)
@@ -177,29 +176,16 @@ def _parts():
 
 
 def _compiled_steps(x, w_ih_gT, w_hh_gT, b_in, h_buffer, m, out, steps, reverse, saved):
-    """All steps in ``jit_gru_steps`` (float32); returns the gates kept for backward.
+    """All steps in ``jit_gru_steps`` (float32); returns the gates kept for backward
+    (training: ``saved`` = the arrays for h_{t-1} and W_hn h_{t-1} + b_hn) or None."""
+    blas = gemm_function(x.dtype)
+    unused = np.empty((0, w_hh_gT.shape[2]), x.dtype)
+    h_prev_all, hn_all = saved or (unused, unused)
 
-    Training (``saved`` = the arrays for h_{t-1} and W_hn h_{t-1} + b_hn): every input
-    row projected by one GEMM, one call for all steps. Inference: ~512 rows projected
-    at a time into a buffer that stays in cache, one call per chunk of steps."""
-    batch, hidden = h_buffer.shape[0], w_hh_gT.shape[2]
-    gemm, integer = gemm_function(x.dtype)
-    order = np.array(steps.order(reverse), dtype=np.int64).reshape(-1, 3)
-    if saved is not None:
-        gates = matmul(x, w_ih_gT)                                  # (3, rows, H)
-        jit_gru_steps.gru_steps(gemm, integer, order, gates, 0, w_hh_gT, b_in, h_buffer, m,
-                                out, *saved, True, _parts())
-        return gates
-    chunk = max(1, PROJECTION_CHUNK_ROWS // batch)
-    buffer = np.empty((3, chunk * batch, hidden), x.dtype)
-    unused = np.empty((0, hidden), x.dtype)
-    for s in range(0, len(order), chunk):
-        group = order[s:s + chunk]
-        first, last = int(group[:, 0].min()), int(group[:, 1].max())
-        matmul(x[first:last], w_ih_gT, out=buffer[:, :last - first])
-        jit_gru_steps.gru_steps(gemm, integer, group, buffer, first, w_hh_gT, b_in, h_buffer,
-                                m, out, unused, unused, False, _parts())
-    return None
+    def run(table, gates, first_row):
+        jit_gru_steps.gru_steps(*blas, table, gates, first_row, w_hh_gT, b_in, h_buffer, m, out,
+                                h_prev_all, hn_all, saved is not None, _parts())
+    return run_projected(x, w_ih_gT, steps, reverse, saved is not None, run)
 
 
 def _pointwise_backward(dh_n, hp, hn, r, z, cand, dxn, dr, dz, dhn, t, t2):

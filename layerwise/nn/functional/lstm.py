@@ -34,9 +34,8 @@ the state. Gradients are put back in PyTorch's order.
 import numpy as np
 
 from ...backend import fast_tanh, jit_lstm_steps, jit_recurrent, native
-from .recurrent_base import (PROJECTION_CHUNK_ROWS, RecurrentLayerFunction,
-                             check_layer_shapes, combined_bias, gate_blocks, project_steps,
-                             with_bias_row)
+from .recurrent_base import (RecurrentLayerFunction, check_layer_shapes, combined_bias,
+                             gate_blocks, project_steps, run_projected, with_bias_row)
 from ...backend.blas import gemm_function, matmul
 
 ORDER = (0, 1, 3, 2)                     # PyTorch (i, f, g, o) <-> internal (i, f, o, g)
@@ -131,12 +130,11 @@ class LSTMLayer(RecurrentLayerFunction):
         blas = gemm_function(dtype)
         if w_hr is None and blas is not None and jit_recurrent.usable(gates[0]):
             back = np.empty((4, batch, state), dtype=dtype)     # one compiled loop
-            order = np.array(steps.order(not self.reverse), dtype=np.int64).reshape(-1, 3)
             parts = native.parts(4, 1)
             g_out = gates[0, :0] if output_is_zero else np.ascontiguousarray(g, dtype=dtype)
             jit_lstm_steps.lstm_backward_steps(
-                *blas, order, gates, d_gates, w_hh_g, self.tanh_c_all, self.c_prev_all,
-                g_out, output_is_zero, dh, dc, back, parts)
+                *blas, steps.table(not self.reverse), gates, d_gates, w_hh_g, self.tanh_c_all,
+                self.c_prev_all, g_out, output_is_zero, dh, dc, back, parts)
             return self._weight_grads(d_gates, dh, dc)
         d_h_all = np.empty((steps.rows, state), dtype=dtype) if w_hr is not None else None
         tmp = np.empty((batch, hidden), dtype=dtype)
@@ -206,31 +204,19 @@ class LSTMLayer(RecurrentLayerFunction):
 
 
 def _compiled_steps(x, w_ih_gT, w_hh_gT, h_buffer, c, out, steps, reverse, saved):
-    """All steps in ``jit_lstm_steps`` (float32); returns the gates kept for backward.
-
-    Training (``saved`` = the arrays for h_{t-1}, c_{t-1}, tanh c_t): every input row
-    projected by one GEMM, one call for all steps. Inference: the steps a few at a time,
-    ~512 rows projected into a buffer that stays in cache, one call per chunk."""
+    """All steps in ``jit_lstm_steps`` (float32); returns the gates kept for backward
+    (training: ``saved`` = the arrays for h_{t-1}, c_{t-1}, tanh c_t) or None."""
     batch, hidden = c.shape
     parts = native.parts(4, 1)
-    gemm, integer = gemm_function(x.dtype)
+    blas = gemm_function(x.dtype)
     m = np.empty((4, batch, hidden), x.dtype)
-    order = np.array(steps.order(reverse), dtype=np.int64).reshape(-1, 3)
-    if saved is not None:
-        gates = matmul(x, w_ih_gT)                                  # (4, rows, H)
-        jit_lstm_steps.lstm_steps(gemm, integer, order, gates, 0, w_hh_gT, h_buffer, c, m,
-                                  out, *saved, True, parts)
-        return gates
-    chunk = max(1, PROJECTION_CHUNK_ROWS // batch)
-    buffer = np.empty((4, chunk * batch, hidden), x.dtype)
-    tanh_c, unused = np.empty((batch, hidden), x.dtype), np.empty((0, hidden), x.dtype)
-    for s in range(0, len(order), chunk):
-        group = order[s:s + chunk]
-        first, last = int(group[:, 0].min()), int(group[:, 1].max())
-        matmul(x[first:last], w_ih_gT, out=buffer[:, :last - first])
-        jit_lstm_steps.lstm_steps(gemm, integer, group, buffer, first, w_hh_gT, h_buffer, c,
-                                  m, out, unused, unused, tanh_c, False, parts)
-    return None
+    unused = np.empty((0, hidden), x.dtype)
+    h_prev_all, c_prev_all, tanh_c = saved or (unused, unused, np.empty_like(c))
+
+    def run(table, gates, first_row):
+        jit_lstm_steps.lstm_steps(*blas, table, gates, first_row, w_hh_gT, h_buffer, c, m, out,
+                                  h_prev_all, c_prev_all, tanh_c, saved is not None, parts)
+    return run_projected(x, w_ih_gT, steps, reverse, saved is not None, run)
 
 
 def _rows(blocks):

@@ -68,6 +68,10 @@ class TimeSteps:
         """The blocks in processing order (backward in time for the reverse direction)."""
         return self.blocks[::-1] if reverse else self.blocks
 
+    def table(self, reverse):
+        """``order(reverse)`` as an int64 array of (start, stop, n) rows, for compiled loops."""
+        return np.array(self.order(reverse), dtype=np.int64).reshape(-1, 3)
+
     def __len__(self):
         return len(self.batch_sizes)
 
@@ -200,19 +204,41 @@ def project_steps(x, w_T, steps, reverse, keep):
 
 
 def _projected_in_chunks(x, w_T, steps, reverse):
-    blocks = steps.order(reverse)
-    chunk = max(1, PROJECTION_CHUNK_ROWS // steps.batch)
-    buffer = np.empty((w_T.shape[0], chunk * steps.batch, w_T.shape[2]), dtype=x.dtype)
-    for k in range(0, len(blocks), chunk):
-        group = blocks[k:k + chunk]
-        first, last = min(b[0] for b in group), max(b[1] for b in group)
-        part = buffer[:, :last - first]
-        matmul(x[first:last], w_T, out=part)
-        for start, stop, n in group:
+    for group, part, first in _projected_chunks(x, w_T, steps, reverse):
+        for start, stop, n in group.tolist():
             yield start, stop, n, part[:, start - first:stop - first]
 
 
+def _projected_chunks(x, w_T, steps, reverse):
+    """(steps' table rows, buffer (G, ·, H) whose first rows hold their projections, the
+    first input row) for ~``PROJECTION_CHUNK_ROWS`` rows at a time, one reused buffer."""
+    table = steps.table(reverse)
+    chunk = max(1, PROJECTION_CHUNK_ROWS // steps.batch)
+    buffer = np.empty((w_T.shape[0], chunk * steps.batch, w_T.shape[2]), dtype=x.dtype)
+    for s in range(0, len(table), chunk):
+        group = table[s:s + chunk]
+        first, last = int(group[:, 0].min()), int(group[:, 1].max())
+        matmul(x[first:last], w_T, out=buffer[:, :last - first])
+        yield group, buffer, first
+
+
 PROJECTION_CHUNK_ROWS = 512   # inference: project ~512 rows (e.g. 8 steps of 64) at a time
+
+
+def run_projected(x, w_T, steps, reverse, keep, run):
+    """Project the inputs as ``project_steps`` does and hand them to a compiled loop over
+    the steps: ``run(table, gates, first_row)`` with ``table`` the steps' (start, stop, n)
+    rows and ``gates`` (G, ·, H) C-contiguous, holding the projections of rows
+    first_row... With ``keep`` (training) one GEMM for all rows and one call, returning
+    the gates; otherwise ~512 rows at a time into one reused buffer, a call per chunk
+    of steps, returning None."""
+    if keep:
+        gates = matmul(x, w_T)
+        run(steps.table(reverse), gates, 0)
+        return gates
+    for group, buffer, first in _projected_chunks(x, w_T, steps, reverse):
+        run(group, buffer, first)      # the whole buffer: C-contiguous, the loops vectorize
+    return None
 
 
 def project_inputs(x, w_ih, bias):
