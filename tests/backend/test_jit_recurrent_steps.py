@@ -74,11 +74,17 @@ def test_compiled_steps_equal_the_step_by_step_path(case, train, kind, monkeypat
         np.testing.assert_allclose(got, expected, rtol=2e-6, atol=2e-6)
 
 
-def test_the_compiled_loop_is_what_runs(monkeypatch):
+def _count_steps(monkeypatch, module, name):
+    """Patch ``module.name`` (a compiled step loop) to record how many steps each call runs."""
     calls = []
-    original = lstm_module.jit_lstm_steps.lstm_steps
-    monkeypatch.setattr(lstm_module.jit_lstm_steps, "lstm_steps",
+    original = getattr(module, name)
+    monkeypatch.setattr(module, name,
                         lambda *args: calls.append(args[2].shape[0]) or original(*args))
+    return calls
+
+
+def test_the_compiled_loop_is_what_runs(monkeypatch):
+    calls = _count_steps(monkeypatch, lstm_module.jit_lstm_steps, "lstm_steps")
     layer = nn.LSTM(8, 16)
     with lw.no_grad():
         layer(lw.tensor(random(20, 64, 8)))                   # 20 steps of 64 rows
@@ -102,10 +108,7 @@ def test_float64_backward_loop_equals_the_step_by_step_path(kind, monkeypatch):
 
 
 def test_gru_compiled_loop_is_what_runs(monkeypatch):
-    calls = []
-    original = gru_module.jit_gru_steps.gru_steps
-    monkeypatch.setattr(gru_module.jit_gru_steps, "gru_steps",
-                        lambda *args: calls.append(args[2].shape[0]) or original(*args))
+    calls = _count_steps(monkeypatch, gru_module.jit_gru_steps, "gru_steps")
     with lw.no_grad():
         nn.GRU(8, 16)(lw.tensor(random(20, 64, 8)))
     assert sum(calls) == 20 and len(calls) == 3
