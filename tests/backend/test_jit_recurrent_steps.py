@@ -70,28 +70,30 @@ def test_compiled_steps_equal_the_step_by_step_path(case, train, kind, monkeypat
     compiled = _run(layer, x, state, lengths, train)
     _step_by_step(monkeypatch)
     reference = _run(layer, x, state, lengths, train)
-    for got, expected in zip(compiled, reference):
-        np.testing.assert_allclose(got, expected, rtol=2e-6, atol=2e-6)
+    for got, expected in zip(compiled, reference):    # float32 sums in another order
+        np.testing.assert_allclose(got, expected, rtol=1e-5,
+                                   atol=1e-6 * max(1.0, np.abs(expected).max()))
 
 
-def _count_steps(monkeypatch, module, name):
-    """Patch ``module.name`` (a compiled step loop) to record how many steps each call runs."""
+def _count_steps(monkeypatch, module, name, table_at):
+    """Patch ``module.name`` (a compiled step loop) to record how many steps each call runs
+    (the length of its argument ``table_at``, the table of steps)."""
     calls = []
     original = getattr(module, name)
     monkeypatch.setattr(module, name,
-                        lambda *args: calls.append(args[2].shape[0]) or original(*args))
+                        lambda *args: calls.append(args[table_at].shape[0]) or original(*args))
     return calls
 
 
 def test_the_compiled_loop_is_what_runs(monkeypatch):
-    calls = _count_steps(monkeypatch, lstm_module.jit_lstm_steps, "lstm_steps")
+    calls = _count_steps(monkeypatch, lstm_module.jit_lstm_steps, "lstm_steps", 0)
     layer = nn.LSTM(8, 16)
     with lw.no_grad():
         layer(lw.tensor(random(20, 64, 8)))                   # 20 steps of 64 rows
-    assert sum(calls) == 20 and len(calls) == 3               # chunks of 512 rows: 8, 8, 4
+    assert calls == [20]                                      # one call for all steps
     calls.clear()
     layer(lw.tensor(random(5, 2, 8))).__getitem__(0).sum().backward()
-    assert calls == [5]                                       # training: one call
+    assert calls == [5]                                       # training too
 
 
 @pytest.mark.parametrize("kind", ["LSTM", "GRU"])
@@ -108,7 +110,7 @@ def test_float64_backward_loop_equals_the_step_by_step_path(kind, monkeypatch):
 
 
 def test_gru_compiled_loop_is_what_runs(monkeypatch):
-    calls = _count_steps(monkeypatch, gru_module.jit_gru_steps, "gru_steps")
+    calls = _count_steps(monkeypatch, gru_module.jit_gru_steps, "gru_steps", 2)
     with lw.no_grad():
         nn.GRU(8, 16)(lw.tensor(random(20, 64, 8)))
     assert sum(calls) == 20 and len(calls) == 3

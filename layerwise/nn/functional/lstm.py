@@ -35,7 +35,7 @@ import numpy as np
 
 from ...backend import fast_tanh, jit_lstm_steps, jit_recurrent, native
 from .recurrent_base import (RecurrentLayerFunction, check_layer_shapes, combined_bias,
-                             gate_blocks, project_steps, run_projected, with_bias_row)
+                             gate_blocks, project_steps, with_bias_row)
 from ...backend.blas import gemm_function, matmul
 
 ORDER = (0, 1, 3, 2)                     # PyTorch (i, f, g, o) <-> internal (i, f, o, g)
@@ -204,19 +204,23 @@ class LSTMLayer(RecurrentLayerFunction):
 
 
 def _compiled_steps(x, w_ih_gT, w_hh_gT, h_buffer, c, out, steps, reverse, saved):
-    """All steps in ``jit_lstm_steps`` (float32); returns the gates kept for backward
-    (training: ``saved`` = the arrays for h_{t-1}, c_{t-1}, tanh c_t) or None."""
+    """All steps in one call of ``jit_lstm_steps.lstm_steps`` (float32); returns the
+    gate activations kept for backward (training: ``saved`` = the arrays for h_{t-1},
+    c_{t-1}, tanh c_t) or None."""
     batch, hidden = c.shape
-    parts = native.parts(4, 1)
-    blas = gemm_function(x.dtype)
-    m = np.empty((4, batch, hidden), x.dtype)
+    panels_h = jit_lstm_steps.pack_gate_panels(w_hh_gT)              # once per sequence
+    panels_x = jit_lstm_steps.pack_gate_panels(w_ih_gT)
+    sums = np.zeros((4, batch, jit_lstm_steps.padded_width(hidden)), x.dtype)
     unused = np.empty((0, hidden), x.dtype)
-    h_prev_all, c_prev_all, tanh_c = saved or (unused, unused, np.empty_like(c))
-
-    def run(table, gates, first_row):
-        jit_lstm_steps.lstm_steps(*blas, table, gates, first_row, w_hh_gT, h_buffer, c, m, out,
-                                  h_prev_all, c_prev_all, tanh_c, saved is not None, parts)
-    return run_projected(x, w_ih_gT, steps, reverse, saved is not None, run)
+    if saved is None:
+        gates, (h_prev_all, c_prev_all, tanh_c) = None, (unused, unused, np.empty_like(c))
+    else:
+        gates, (h_prev_all, c_prev_all, tanh_c) = np.empty((4, steps.rows, hidden), x.dtype), saved
+    jit_lstm_steps.lstm_steps(steps.table(reverse), np.ascontiguousarray(x), panels_h, panels_x,
+                              h_buffer, c, sums, unused[None] if gates is None else gates, out,
+                              h_prev_all, c_prev_all, tanh_c, saved is not None,
+                              native.parts(4, 1))
+    return gates
 
 
 def _rows(blocks):
