@@ -8,7 +8,7 @@ whole sequence is one compiled call and each step is two parallel regions:
     1. S_k = [h_{t-1} 1] [W_hh,kᵀ; b_k] + x_t W_ih,kᵀ for the gates k = i, f, o, g:
        an equal share of the (gate, panel of 32 columns) pairs per thread, each a column
        of register tiles (``jit_tile.tile_fma``, the x_t part added into the same
-       accumulators) on the weights packed once per sequence (``pack_gate_panels``);
+       accumulators) on the weights packed once per sequence (``pack_weight_panels``);
     2. the gate maths of ``jit_recurrent.lstm_forward_step_f32``, a range of rows per
        thread, one contiguous row at a time (which the compiler vectorizes):
        i, f, o = (1 + tanh S) / 2,   g = tanh S_g       (i, f, o pre-scaled by 1/2)
@@ -32,8 +32,37 @@ from .jit_tile import MAX_TILE_ROWS, TILE_COLUMNS, pack_panels, tile_fma
 
 def pack_gate_panels(w):
     """(4, K, H) per-gate float32 weights → (4, ceil(H / 32), K, 32): each gate's
-    ``jit_tile.pack_panels``."""
+    ``jit_tile.pack_panels`` (the reference for ``pack_weight_panels``)."""
     return np.ascontiguousarray(np.stack([pack_panels(w_k) for w_k in w]))
+
+
+@jit.kernel
+def pack_weight_panels(w, bias, order, scale, panels):
+    """``panels`` (4, ceil(H / 32), K, 32) from PyTorch's (4H, K_w) weight rows, in one pass
+    (what ``pack_gate_panels`` of the per-gate (4, K, H) blocks gives, without them):
+
+        panels[k, q, i, j] = scale_k W[order_k H + 32q + j, i]    for i < K_w
+        panels[k, q, K_w, j] = scale_k bias[order_k H + 32q + j]  (when K = K_w + 1)
+
+    zeros past H. Row by row of W: reads in order, writes inside one 32-column panel
+    (which stays in L1)."""
+    hidden = w.shape[0] // 4
+    k_w, with_bias = w.shape[1], panels.shape[2] > w.shape[1]
+    for g in range(4):
+        first = order[g] * hidden
+        for q in range(panels.shape[1]):
+            panel = panels[g, q]
+            for j in range(TILE_COLUMNS):
+                unit = q * TILE_COLUMNS + j
+                if unit >= hidden:
+                    for i in range(panels.shape[2]):
+                        panel[i, j] = 0
+                    continue
+                row = w[first + unit]
+                for i in range(k_w):
+                    panel[i, j] = row[i] * scale[g]
+                if with_bias:
+                    panel[k_w, j] = bias[first + unit] * scale[g]
 
 
 def padded_width(hidden):
@@ -47,7 +76,7 @@ def lstm_steps(meta, x, panels_h, panels_x, h_buffer, c, sums, gates, out, h_pre
     """Run the steps meta[s] = (start, stop, n) in order.
 
     ``x`` (rows, I) C-contiguous, the inputs; ``panels_h``, ``panels_x``:
-    ``pack_gate_panels`` of the per-gate [W_hhᵀ; b] (4, K, H) and W_ihᵀ (4, I, H);
+    the per-gate [W_hhᵀ; b] (4, K, H) and W_ihᵀ (4, I, H) in panels (``pack_weight_panels``);
     ``h_buffer`` (batch, K) = [h 1], updated in place; ``c`` (batch, H) in place;
     ``sums`` (4, batch, ``padded_width(H)``) scratch; ``out`` (rows, H) the outputs.
     Training (``save``): the activations i, f, o, g go to ``gates`` (4, rows, H),

@@ -127,3 +127,21 @@ def test_no_compiled_loop_without_the_native_pool(monkeypatch):
     with lw.no_grad():
         out, _ = nn.LSTM(4, 8)(lw.tensor(random(3, 2, 4)))
     assert not called and out.shape == (3, 2, 8)
+
+
+@pytest.mark.parametrize("hidden, size, bias", [(16, 8, True), (33, 5, False), (70, 1, True)])
+def test_weight_panels_packed_in_one_pass_equal_the_per_gate_reference(hidden, size, bias):
+    from layerwise.backend import jit_lstm_steps
+    rng = np.random.default_rng(0)
+    w = rng.standard_normal((4 * hidden, size)).astype(np.float32)
+    b = rng.standard_normal(4 * hidden).astype(np.float32)
+    order, scale = np.array(lstm_module.ORDER), lstm_module.SCALE.astype(np.float32)
+    blocks = (w.reshape(4, hidden, size)[order] * scale[:, None, None]).transpose(0, 2, 1)
+    if bias:
+        blocks = np.concatenate([blocks, (b.reshape(4, hidden)[order] * scale[:, None])[:, None]],
+                                axis=1)
+    expected = jit_lstm_steps.pack_gate_panels(blocks)
+    got = np.full(expected.shape, np.nan, np.float32)
+    jit_lstm_steps.pack_weight_panels(w, b if bias else b[:0], order, scale, got)
+    np.testing.assert_array_equal(got, expected)
+    assert got.shape == (4, -(-hidden // 32), size + bias, 32)

@@ -37,6 +37,7 @@ from ...backend import fast_tanh, jit_lstm_steps, jit_recurrent, native
 from .recurrent_base import (RecurrentLayerFunction, check_layer_shapes, combined_bias,
                              gate_blocks, project_steps, with_bias_row)
 from ...backend.blas import gemm_function, matmul
+from ...backend.jit_tile import TILE_COLUMNS
 
 ORDER = (0, 1, 3, 2)                     # PyTorch (i, f, g, o) <-> internal (i, f, o, g)
 SCALE = np.array([0.5, 0.5, 0.5, 1.0])   # σ(x) = (1 + tanh(x/2)) / 2 for i, f, o
@@ -50,13 +51,8 @@ class LSTMLayer(RecurrentLayerFunction):
         hidden, state = w_ih.shape[0] // 4, w_hh.shape[1]
         check_layer_shapes("lstm", x, h0, w_ih, w_hh, steps, state, c0, hidden)
         dtype, batch, rows = x.dtype, steps.batch, steps.rows
-        scale = SCALE.astype(dtype)[:, None, None]
-        w_ih_g, w_hh_g = gate_blocks(w_ih, ORDER), gate_blocks(w_hh, ORDER)   # (4, H, .)
-        bias = combined_bias(b_ih, b_hh, dtype)
-        bias_g = None if bias is None else gate_blocks(bias[:, None], ORDER)[..., 0] * scale[..., 0]
-        w_hh_gT = with_bias_row((w_hh_g * scale).transpose(0, 2, 1), bias_g)  # (4, P [+1], H)
         save = any(self.needs_input_grad)
-        w_ih_gT = (w_ih_g * scale).transpose(0, 2, 1)
+        bias = combined_bias(b_ih, b_hh, dtype)
         h_buffer = self.state_buffer(h0, batch, state, dtype, bias)            # [h 1]
         h = h_buffer[:, :state]
         c = self.initial_state(c0, batch, hidden, dtype)
@@ -68,10 +64,16 @@ class LSTMLayer(RecurrentLayerFunction):
             raw_all = np.empty((rows, hidden), dtype=dtype) if w_hr is not None else None
         if w_hr is None and fast_tanh.usable(x[:0, :0]) and gemm_function(dtype) is not None:
             saved = (h_prev_all, c_prev_all, tanh_c_all) if save else None
-            gates = _compiled_steps(x, w_ih_gT, w_hh_gT, h_buffer, c, out, steps, reverse,
-                                    saved)                            # one call per chunk
+            gates = _compiled_steps(x, w_ih, w_hh, bias, h_buffer, c, out, steps, reverse,
+                                    saved)                            # one call, all steps
             per_step = ()
         else:
+            scale = SCALE.astype(dtype)[:, None, None]
+            w_ih_g, w_hh_g = gate_blocks(w_ih, ORDER), gate_blocks(w_hh, ORDER)  # (4, H, .)
+            bias_g = None if bias is None else \
+                gate_blocks(bias[:, None], ORDER)[..., 0] * scale[..., 0]
+            w_hh_gT = with_bias_row((w_hh_g * scale).transpose(0, 2, 1), bias_g)  # (4, P[+1], H)
+            w_ih_gT = (w_ih_g * scale).transpose(0, 2, 1)
             gates, per_step = project_steps(x, w_ih_gT, steps, reverse, keep=save)
         w_hrT = np.ascontiguousarray(w_hr.T) if w_hr is not None else None
         mm = np.empty((4, batch, hidden), dtype=dtype)
@@ -112,9 +114,9 @@ class LSTMLayer(RecurrentLayerFunction):
             self.steps, self.reverse = steps, reverse
             self.gates, self.h_prev_all, self.c_prev_all = gates, h_prev_all, c_prev_all
             self.tanh_c_all, self.raw_all, self.w_hr = tanh_c_all, raw_all, w_hr
-            self.w_hh_g, self.sizes = w_hh_g, (hidden, state)
+            self.w_hh_g, self.sizes = gate_blocks(w_hh, ORDER), (hidden, state)   # (4, H, P)
             self.x = x if self.needs_input_grad[3] else None
-            self.w_ih_g = w_ih_g if self.needs_input_grad[0] else None
+            self.w_ih_g = gate_blocks(w_ih, ORDER) if self.needs_input_grad[0] else None
         return out
 
     def backward(self, g):
@@ -203,20 +205,26 @@ class LSTMLayer(RecurrentLayerFunction):
         da[3] *= t                                             # tanh' of g
 
 
-def _compiled_steps(x, w_ih_gT, w_hh_gT, h_buffer, c, out, steps, reverse, saved):
+def _compiled_steps(x, w_ih, w_hh, bias, h_buffer, c, out, steps, reverse, saved):
     """All steps in one call of ``jit_lstm_steps.lstm_steps`` (float32); returns the
     gate activations kept for backward (training: ``saved`` = the arrays for h_{t-1},
     c_{t-1}, tanh c_t) or None."""
     batch, hidden = c.shape
-    panels_h = jit_lstm_steps.pack_gate_panels(w_hh_gT)              # once per sequence
-    panels_x = jit_lstm_steps.pack_gate_panels(w_ih_gT)
+    order, scale = np.array(ORDER), SCALE.astype(np.float32)
+    panels = []                                           # packed once per sequence
+    for w, b in ((w_hh, bias), (w_ih, None)):
+        k = w.shape[1] + (b is not None)
+        panels.append(np.empty((4, -(-hidden // TILE_COLUMNS), k, TILE_COLUMNS), np.float32))
+        w = np.ascontiguousarray(w, dtype=np.float32)
+        jit_lstm_steps.pack_weight_panels(w, w[0, :0] if b is None else b, order, scale,
+                                          panels[-1])
     sums = np.zeros((4, batch, jit_lstm_steps.padded_width(hidden)), x.dtype)
     unused = np.empty((0, hidden), x.dtype)
     if saved is None:
         gates, (h_prev_all, c_prev_all, tanh_c) = None, (unused, unused, np.empty_like(c))
     else:
         gates, (h_prev_all, c_prev_all, tanh_c) = np.empty((4, steps.rows, hidden), x.dtype), saved
-    jit_lstm_steps.lstm_steps(steps.table(reverse), np.ascontiguousarray(x), panels_h, panels_x,
+    jit_lstm_steps.lstm_steps(steps.table(reverse), np.ascontiguousarray(x), *panels,
                               h_buffer, c, sums, unused[None] if gates is None else gates, out,
                               h_prev_all, c_prev_all, tanh_c, saved is not None,
                               native.parts(4, 1))
