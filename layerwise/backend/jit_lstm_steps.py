@@ -145,21 +145,32 @@ def _gate_row(s_i, s_f, s_o, s_g, a_i, a_f, a_o, a_g, keep, c, tanh_c, h):
 
 
 @jit.parallel_kernel
-def lstm_backward_steps(gemm, integer, meta, gates, d_gates, w, tanh_c_all, c_prev_all, g_out,
-                        output_is_zero, dh, dc, back, parts):
+def lstm_backward_steps(gemm, integer, meta, gates, d_gates, w, panels, tanh_c_all, c_prev_all,
+                        g_out, output_is_zero, dh, dc, back, parts):
     """Backpropagation through the steps meta[s] = (start, stop, n), in the order given.
 
-    Per step, rows split over the threads: dh_t = Σ_k back_k (the previous step's
-    products, in NumPy's order) + the output's gradient, then the gate gradients of
-    ``jit_recurrent.lstm_backward_step`` into ``d_gates`` (4, rows, H), dc updated in
-    place to dL/dc_{t-1}; then whole gates per thread: back_k = dA_k W_hh,k, one BLAS call
-    each (``w`` (4, H, P)). ``dh`` (batch, P) holds dL/dh_n on entry (rows a step has not
-    reached yet keep it) and dL/dh_0 on return.
+    Per step, rows split over the threads: dh_t = the previous step's Σ_k dA_k W_hh,k +
+    the output's gradient, then the gate gradients of ``jit_recurrent.lstm_backward_step``
+    into ``d_gates`` (4, rows, H), dc updated in place to dL/dc_{t-1}; then the products
+    dA_k W_hh,k (``w`` (4, H, P)):
+
+    - float32 with ``panels`` = ``pack_gate_panels(w)`` (4, ceil(P / 32), H, 32): a share of
+      the columns of dh per thread, register tiles summing the four gates in their
+      accumulators (``jit_tile.tile_fma``) into back[0] (batch, ≥ P);
+    - otherwise (``panels`` empty; float64): whole gates per thread, one BLAS call each
+      into back[k] (4, batch, ≥ P), summed in NumPy's order ((b0 + b1) + b2) + b3.
+
+    ``dh`` (batch, P) holds dL/dh_n on entry (rows a step has not reached yet keep it)
+    and dL/dh_0 on return.
     """
     hidden, state = w.shape[1], w.shape[2]
     one, zero = w.dtype.type(1), w.dtype.type(0)
-    item = w.itemsize
+    item, ldb = w.itemsize, back.shape[2]
+    tiled = panels.shape[0] > 0
     gates_per_part = (4 + parts - 1) // parts
+    n_panels = panels.shape[1]
+    panels_per_part = (n_panels + parts - 1) // parts
+    per_panel = hidden * TILE_COLUMNS
     summed = 0                        # rows of dh that are still the previous step's Σ_k
     for s in range(meta.shape[0]):
         start, n = meta[s, 0], meta[s, 2]
@@ -169,7 +180,7 @@ def lstm_backward_steps(gemm, integer, meta, gates, d_gates, w, tanh_c_all, c_pr
             for r in range(p * rows_per_part, min(rows, (p + 1) * rows_per_part)):
                 row, h_grad = start + r, dh[r]
                 if r < summed:
-                    sum_row(back[0, r], back[1, r], back[2, r], back[3, r], h_grad)
+                    _collect_row(back, r, tiled, h_grad)
                 if r >= n:
                     continue
                 if not output_is_zero:
@@ -177,14 +188,37 @@ def lstm_backward_steps(gemm, integer, meta, gates, d_gates, w, tanh_c_all, c_pr
                 _backward_row(h_grad, tanh_c_all[row], dc[r], c_prev_all[row], gates[0, row],
                               gates[1, row], gates[2, row], gates[3, row], d_gates[0, row],
                               d_gates[1, row], d_gates[2, row], d_gates[3, row], one)
-        for p in jit.prange(parts):
-            for k in range(p * gates_per_part, min(4, (p + 1) * gates_per_part)):
-                gemm_at(gemm, integer, NO_TRANS, NO_TRANS, n, state, hidden, one,
-                        d_gates.ctypes.data + (k * d_gates.shape[1] + start) * hidden * item,
-                        hidden, w[k].ctypes.data, state, zero, back[k].ctypes.data, state)
+        if tiled:
+            for p in jit.prange(parts):
+                for panel in range(p * panels_per_part, min(n_panels, (p + 1) * panels_per_part)):
+                    for r0 in range(0, n, MAX_TILE_ROWS):
+                        for k in range(4):
+                            tile_fma(min(MAX_TILE_ROWS, n - r0),
+                                     d_gates.ctypes.data
+                                     + (k * d_gates.shape[1] + start + r0) * hidden * item,
+                                     hidden, panels.ctypes.data
+                                     + (k * n_panels + panel) * per_panel * item, hidden,
+                                     back.ctypes.data + (r0 * ldb + panel * TILE_COLUMNS) * item,
+                                     ldb, k > 0)
+        else:
+            for p in jit.prange(parts):
+                for k in range(p * gates_per_part, min(4, (p + 1) * gates_per_part)):
+                    gemm_at(gemm, integer, NO_TRANS, NO_TRANS, n, state, hidden, one,
+                            d_gates.ctypes.data + (k * d_gates.shape[1] + start) * hidden * item,
+                            hidden, w[k].ctypes.data, state, zero, back[k].ctypes.data, ldb)
         summed = n
     for r in range(summed):
-        sum_row(back[0, r], back[1, r], back[2, r], back[3, r], dh[r])
+        _collect_row(back, r, tiled, dh[r])
+
+
+@jit.kernel
+def _collect_row(back, r, tiled, out):
+    """Row r of Σ_k dA_k W_hh,k into ``out``: back[0] (tiled) or the sum of back[k]."""
+    if tiled:
+        out[:] = back[0, r, :out.shape[0]]
+    else:
+        sum_row(back[0, r, :out.shape[0]], back[1, r, :out.shape[0]], back[2, r, :out.shape[0]],
+                back[3, r, :out.shape[0]], out)
 
 
 @jit.kernel

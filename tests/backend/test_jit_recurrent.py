@@ -1,4 +1,6 @@
-"""The compiled LSTM/GRU backward steps (numba) give bit-identical gradients to NumPy's."""
+"""The compiled LSTM/GRU backward steps (numba) give the gradients of NumPy's code: bit for
+bit, except the float32 LSTM's, whose register tiles add dA_k W_hh,k over the gates in
+their own order (``jit_lstm_steps``): to float32 rounding."""
 import numpy as np
 import pytest
 
@@ -38,8 +40,18 @@ def test_recurrent_gradients_with_and_without_numba(layer_class, options, dtype)
     compiled = gradients(layer_class, dtype, **options)
     with jit.disabled():
         reference = gradients(layer_class, dtype, **options)
+    tiled = layer_class is nn.LSTM and dtype == np.float32 and "proj_size" not in options
     for a, b in zip(compiled, reference):
-        np.testing.assert_array_equal(a, b)
+        _assert_same(a, b, tiled)
+
+
+def _assert_same(got, expected, tiled):
+    if tiled:
+        np.testing.assert_allclose(got, expected, rtol=1e-5,
+                                   atol=1e-6 * max(1.0, np.abs(expected).max()))
+        assert not np.array_equal(got, np.zeros_like(got))
+    else:
+        np.testing.assert_array_equal(got, expected)
 
 
 @pytest.mark.parametrize("layer_class", [nn.LSTM, nn.GRU])
@@ -60,7 +72,7 @@ def test_packed_sequences_with_and_without_numba(layer_class):
     with jit.disabled():
         reference = run()
     for a, b in zip(compiled, reference):
-        np.testing.assert_array_equal(a, b)
+        _assert_same(a, b, layer_class is nn.LSTM)
 
 
 @pytest.mark.parametrize("layer_class, options", [

@@ -131,12 +131,17 @@ class LSTMLayer(RecurrentLayerFunction):
         w_hr, w_hh_g = self.w_hr, self.w_hh_g
         blas = gemm_function(dtype)
         if w_hr is None and blas is not None and jit_recurrent.usable(gates[0]):
-            back = np.empty((4, batch, state), dtype=dtype)     # one compiled loop
-            parts = native.parts(4, 1)
+            parts = native.parts(4, 1)                          # one compiled loop
+            if dtype == np.float32:       # register tiles summing the gates (1.2x the BLAS)
+                panels = jit_lstm_steps.pack_gate_panels(w_hh_g)
+                back = np.zeros((1, batch, panels.shape[1] * TILE_COLUMNS), dtype=dtype)
+            else:
+                panels = np.empty((0, 0, 0, 0), np.float32)
+                back = np.empty((4, batch, state), dtype=dtype)
             g_out = gates[0, :0] if output_is_zero else np.ascontiguousarray(g, dtype=dtype)
             jit_lstm_steps.lstm_backward_steps(
-                *blas, steps.table(not self.reverse), gates, d_gates, w_hh_g, self.tanh_c_all,
-                self.c_prev_all, g_out, output_is_zero, dh, dc, back, parts)
+                *blas, steps.table(not self.reverse), gates, d_gates, w_hh_g, panels,
+                self.tanh_c_all, self.c_prev_all, g_out, output_is_zero, dh, dc, back, parts)
             return self._weight_grads(d_gates, dh, dc)
         d_h_all = np.empty((steps.rows, state), dtype=dtype) if w_hr is not None else None
         tmp = np.empty((batch, hidden), dtype=dtype)
