@@ -50,6 +50,7 @@ CASES = [  # (input, hidden, layers, bidirectional, bias, batch, length, packed,
     (4, 33, 1, True, False, 5, 4, True, False),        # no bias: no column of ones
     (6, 12, 1, False, True, 1, 3, False, True),        # batch 1
     (64, 96, 1, False, True, 40, 20, False, False),    # enough work for both threads
+    (6, 40, 1, True, True, 20, 7, True, True),         # rows per thread, packed, reversed
 ]
 
 
