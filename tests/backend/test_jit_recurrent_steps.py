@@ -146,3 +146,16 @@ def test_weight_panels_packed_in_one_pass_equal_the_per_gate_reference(hidden, s
     jit_lstm_steps.pack_weight_panels(w, b if bias else b[:0], order, scale, got)
     np.testing.assert_array_equal(got, expected)
     assert got.shape == (4, -(-hidden // 32), size + bias, 32)
+
+
+@pytest.mark.parametrize("hidden, state", [(256, 256), (40, 70), (5, 1), (33, 32)])
+def test_backward_panels_packed_from_the_rows_equal_the_per_gate_reference(hidden, state):
+    """pack_gate_rows(W_hh) == pack_gate_panels(gate_blocks(W_hh)): the panels of the
+    backward's dA_k W_hh,k, straight from PyTorch's (4H, P) rows, zero-padded past P."""
+    w = np.random.default_rng(1).standard_normal((4 * hidden, state)).astype(np.float32)
+    order = np.array(lstm_module.ORDER)
+    expected = lstm_module.jit_lstm_steps.pack_gate_panels(w.reshape(4, hidden, state)[order])
+    got = np.full(expected.shape, np.nan, np.float32)
+    lstm_module.jit_lstm_steps.pack_gate_rows(w, order, got)
+    np.testing.assert_array_equal(got, expected)
+    assert got.shape == (4, -(-state // 32), hidden, 32)

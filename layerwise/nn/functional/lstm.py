@@ -33,7 +33,7 @@ the state. Gradients are put back in PyTorch's order.
 """
 import numpy as np
 
-from ...backend import fast_tanh, jit_lstm_steps, jit_recurrent, native
+from ...backend import buffers, fast_tanh, jit_lstm_steps, jit_recurrent, native
 from .recurrent_base import (RecurrentLayerFunction, check_layer_shapes, combined_bias,
                              gate_blocks, project_steps, with_bias_row)
 from ...backend.blas import gemm_function, matmul
@@ -41,6 +41,7 @@ from ...backend.jit_tile import TILE_COLUMNS
 
 ORDER = (0, 1, 3, 2)                     # PyTorch (i, f, g, o) <-> internal (i, f, o, g)
 SCALE = np.array([0.5, 0.5, 0.5, 1.0])   # σ(x) = (1 + tanh(x/2)) / 2 for i, f, o
+_ORDER, _SCALE32 = np.array(ORDER), SCALE.astype(np.float32)   # for the compiled steps
 
 
 class LSTMLayer(RecurrentLayerFunction):
@@ -114,7 +115,7 @@ class LSTMLayer(RecurrentLayerFunction):
             self.steps, self.reverse = steps, reverse
             self.gates, self.h_prev_all, self.c_prev_all = gates, h_prev_all, c_prev_all
             self.tanh_c_all, self.raw_all, self.w_hr = tanh_c_all, raw_all, w_hr
-            self.w_hh_g, self.sizes = gate_blocks(w_hh, ORDER), (hidden, state)   # (4, H, P)
+            self.w_hh, self.sizes = w_hh, (hidden, state)
             self.x = x if self.needs_input_grad[3] else None
             self.w_ih_g = gate_blocks(w_ih, ORDER) if self.needs_input_grad[0] else None
         return out
@@ -128,21 +129,26 @@ class LSTMLayer(RecurrentLayerFunction):
         dh = self.recurrent_grad_start(grads, "h_n", batch, state, dtype)
         dc = self.recurrent_grad_start(grads, "c_n", batch, hidden, dtype)
         d_gates = np.empty_like(gates)
-        w_hr, w_hh_g = self.w_hr, self.w_hh_g
-        blas = gemm_function(dtype)
+        w_hr, blas = self.w_hr, gemm_function(dtype)
         if w_hr is None and blas is not None and jit_recurrent.usable(gates[0]):
             parts = native.parts(4, 1)                          # one compiled loop
             if dtype == np.float32:       # register tiles summing the gates (1.2x the BLAS)
-                panels = jit_lstm_steps.pack_gate_panels(w_hh_g)
+                w_hh_g = self.w_hh.reshape(4, hidden, state)   # only its shape is used
+                panels = buffers.take((4, -(-state // TILE_COLUMNS), hidden, TILE_COLUMNS),
+                                      np.float32)
+                jit_lstm_steps.pack_gate_rows(np.ascontiguousarray(self.w_hh), _ORDER, panels)
                 back = np.zeros((1, batch, panels.shape[1] * TILE_COLUMNS), dtype=dtype)
             else:
+                w_hh_g = gate_blocks(self.w_hh, ORDER)           # (4, H, P)
                 panels = np.empty((0, 0, 0, 0), np.float32)
                 back = np.empty((4, batch, state), dtype=dtype)
             g_out = gates[0, :0] if output_is_zero else np.ascontiguousarray(g, dtype=dtype)
             jit_lstm_steps.lstm_backward_steps(
                 *blas, steps.table(not self.reverse), gates, d_gates, w_hh_g, panels,
                 self.tanh_c_all, self.c_prev_all, g_out, output_is_zero, dh, dc, back, parts)
+            buffers.give(panels)
             return self._weight_grads(d_gates, dh, dc)
+        w_hh_g = gate_blocks(self.w_hh, ORDER)                 # (4, H, P)
         d_h_all = np.empty((steps.rows, state), dtype=dtype) if w_hr is not None else None
         tmp = np.empty((batch, hidden), dtype=dtype)
         tmp3 = np.empty((3, batch, hidden), dtype=dtype)
@@ -215,13 +221,13 @@ def _compiled_steps(x, w_ih, w_hh, bias, h_buffer, c, out, steps, reverse, saved
     gate activations kept for backward (training: ``saved`` = the arrays for h_{t-1},
     c_{t-1}, tanh c_t) or None."""
     batch, hidden = c.shape
-    order, scale = np.array(ORDER), SCALE.astype(np.float32)
     panels = []                                           # packed once per sequence
     for w, b in ((w_hh, bias), (w_ih, None)):
         k = w.shape[1] + (b is not None)
-        panels.append(np.empty((4, -(-hidden // TILE_COLUMNS), k, TILE_COLUMNS), np.float32))
+        panels.append(buffers.take((4, -(-hidden // TILE_COLUMNS), k, TILE_COLUMNS),
+                                   np.float32))      # reused: no page faults per call
         w = np.ascontiguousarray(w, dtype=np.float32)
-        jit_lstm_steps.pack_weight_panels(w, w[0, :0] if b is None else b, order, scale,
+        jit_lstm_steps.pack_weight_panels(w, w[0, :0] if b is None else b, _ORDER, _SCALE32,
                                           panels[-1])
     sums = np.zeros((4, batch, jit_lstm_steps.padded_width(hidden)), x.dtype)
     unused = np.empty((0, hidden), x.dtype)
@@ -233,6 +239,8 @@ def _compiled_steps(x, w_ih, w_hh, bias, h_buffer, c, out, steps, reverse, saved
                               h_buffer, c, sums, unused[None] if gates is None else gates, out,
                               h_prev_all, c_prev_all, tanh_c, saved is not None,
                               native.parts(4, 1))
+    for array in panels:
+        buffers.give(array)
     return gates
 
 

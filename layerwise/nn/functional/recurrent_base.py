@@ -34,7 +34,7 @@ class TimeSteps:
     step t owns rows ``offsets[t] : offsets[t] + batch_sizes[t]``.
     """
 
-    __slots__ = ("batch_sizes", "blocks", "batch", "rows", "uniform")
+    __slots__ = ("batch_sizes", "blocks", "batch", "rows", "uniform", "tables")
 
     def __init__(self, batch_sizes, name="recurrent layer"):
         sizes = [int(b) for b in batch_sizes]
@@ -53,6 +53,7 @@ class TimeSteps:
             start += size
         self.blocks = tuple(blocks)
         self.rows = start
+        self.tables = {}
 
     @classmethod
     def padded(cls, length, batch):
@@ -69,8 +70,14 @@ class TimeSteps:
         return self.blocks[::-1] if reverse else self.blocks
 
     def table(self, reverse):
-        """``order(reverse)`` as an int64 array of (start, stop, n) rows, for compiled loops."""
-        return np.array(self.order(reverse), dtype=np.int64).reshape(-1, 3)
+        """``order(reverse)`` as an int64 array of (start, stop, n) rows, for compiled loops
+        (made once per schedule and direction, read-only: padded schedules are cached)."""
+        tables = self.tables
+        if reverse not in tables:
+            table = np.array(self.order(reverse), dtype=np.int64).reshape(-1, 3)
+            table.flags.writeable = False
+            tables[reverse] = table
+        return tables[reverse]
 
     def __len__(self):
         return len(self.batch_sizes)
