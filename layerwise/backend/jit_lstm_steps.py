@@ -110,10 +110,9 @@ def padded_width(hidden):
     return -(-hidden // TILE_COLUMNS) * TILE_COLUMNS
 
 
-@jit.parallel_kernel
 def lstm_steps(meta, x, panels_h, panels_x, h_buffer, c, sums, gates, out, h_prev_all,
                c_prev_all, tanh_c_all, save, parts):
-    """Run the steps meta[s] = (start, stop, n) in order.
+    """Run the steps meta[s] = (start, stop, n) in order, each thread a share of the work.
 
     ``x`` (rows, I) C-contiguous, the inputs; ``panels_h``, ``panels_x``:
     the per-gate [W_hhᵀ; b] (4, K, H) and W_ihᵀ (4, I, H) in panels (``pack_weight_panels``);
@@ -124,25 +123,52 @@ def lstm_steps(meta, x, panels_h, panels_x, h_buffer, c, sums, gates, out, h_pre
     ``c_prev_all``; otherwise ``tanh_c_all`` is a (batch, H) scratch and the others
     are not touched.
 
-    The rows of a batch are independent sequences, so with ≥ 8 rows per thread each
-    thread runs all the steps of its own rows, products and gate maths, without
-    waiting for the other (no barrier in the loop; each thread reads all the panels,
-    from the shared cache: 5% faster than the split below at batch 64, 10% at 16).
-    With fewer rows, each step is two parallel regions: the (gate, panel) pairs of
-    the products split over the threads, then the rows of the gate maths.
+    How the work is shared depends on the batch (all three give the same bits):
+
+    - ≥ 8 rows per thread: ``steps_by_rows``, each thread all the steps of its own rows
+      (no barrier in the loop; 5% faster than by gates at batch 64, 10% at 16);
+    - batch ≤ 4: ``steps_by_units``, each thread its hidden units, one region per step
+      (batch 1: 1.10-1.17x by gates; batch 8: 0.93-0.95x, so not used there);
+    - between: ``steps_by_gates``, two regions per step (products by gate, then gate
+      maths by row).
     """
-    batch, tasks = h_buffer.shape[0], panels_h.shape[0] * panels_h.shape[1]
+    batch = h_buffer.shape[0]
     share = -(-(-(-batch // parts)) // MAX_TILE_ROWS) * MAX_TILE_ROWS   # rows per thread
+    args = (meta, x, panels_h, panels_x, h_buffer, c, sums, gates, out, h_prev_all,
+            c_prev_all, tanh_c_all, save, parts)
     if parts > 1 and share * (parts - 1) < batch:
-        for p in jit.prange(parts):
-            first = p * share
-            for s in range(meta.shape[0]):
-                start, last = meta[s, 0], min(meta[s, 2], first + share)
-                if last > first:
-                    _products(start, 0, tasks, first, last, x, panels_h, panels_x, h_buffer, sums)
-                    _finish_rows(start, first, last, sums, h_buffer, c, gates, out, h_prev_all,
-                                 c_prev_all, tanh_c_all, save)
-        return
+        steps_by_rows(*args)
+    elif parts > 1 and batch <= UNIT_SPLIT_MAX_BATCH:
+        steps_by_units(*args)
+    else:
+        steps_by_gates(*args)
+
+
+UNIT_SPLIT_MAX_BATCH = 4
+
+
+@jit.parallel_kernel
+def steps_by_rows(meta, x, panels_h, panels_x, h_buffer, c, sums, gates, out, h_prev_all,
+                  c_prev_all, tanh_c_all, save, parts):
+    """``lstm_steps`` with the rows shared out in blocks of 8 (``share`` per thread)."""
+    batch, tasks = h_buffer.shape[0], panels_h.shape[0] * panels_h.shape[1]
+    share = -(-(-(-batch // parts)) // MAX_TILE_ROWS) * MAX_TILE_ROWS
+    for p in jit.prange(parts):
+        first = p * share
+        for s in range(meta.shape[0]):
+            start, last = meta[s, 0], min(meta[s, 2], first + share)
+            if last > first:
+                _products(start, 0, tasks, first, last, x, panels_h, panels_x, h_buffer, sums)
+                _finish_rows(start, first, last, 0, c.shape[1], sums, h_buffer, h_buffer, c,
+                             gates, out, h_prev_all, c_prev_all, tanh_c_all, save)
+
+
+@jit.parallel_kernel
+def steps_by_gates(meta, x, panels_h, panels_x, h_buffer, c, sums, gates, out, h_prev_all,
+                   c_prev_all, tanh_c_all, save, parts):
+    """``lstm_steps`` with two regions per step: the (gate, panel) pairs of the products
+    shared out, then the rows of the gate maths."""
+    tasks = panels_h.shape[0] * panels_h.shape[1]
     tasks_per_part = (tasks + parts - 1) // parts
     for s in range(meta.shape[0]):
         start, n = meta[s, 0], meta[s, 2]
@@ -153,17 +179,58 @@ def lstm_steps(meta, x, panels_h, panels_x, h_buffer, c, sums, gates, out, h_pre
                       x, panels_h, panels_x, h_buffer, sums)
         rows_per_part = (n + parts - 1) // parts
         for p in jit.prange(parts):
-            _finish_rows(start, p * rows_per_part, min(n, (p + 1) * rows_per_part), sums,
-                         h_buffer, c, gates, out, h_prev_all, c_prev_all, tanh_c_all, save)
+            _finish_rows(start, p * rows_per_part, min(n, (p + 1) * rows_per_part), 0,
+                         c.shape[1], sums, h_buffer, h_buffer, c, gates, out, h_prev_all,
+                         c_prev_all, tanh_c_all, save)
+
+
+@jit.parallel_kernel
+def steps_by_units(meta, x, panels_h, panels_x, h_buffer, c, sums, gates, out, h_prev_all,
+                   c_prev_all, tanh_c_all, save, parts):
+    """``lstm_steps`` with each thread owning a range of hidden units (whole panels, all
+    four gates): per step it computes their sums and gate maths and writes its part of
+    h_t, one region per step. h_t goes to the other half of a pair of [h 1] buffers
+    (the other thread may still be reading h_{t-1}), whose rows are whole cache lines
+    (two threads writing the two halves of one line would take it from each other)."""
+    batch, k, item = h_buffer.shape[0], h_buffer.shape[1], h_buffer.itemsize
+    hidden, n_panels = c.shape[1], panels_h.shape[1]
+    panels_per_part = (n_panels + parts - 1) // parts
+    pitch = -(-k // 16) * 16
+    space = np.empty(2 * batch * pitch + 16, h_buffer.dtype)
+    skip = (-(space.ctypes.data // item)) % 16                # 64-byte aligned
+    h_pair = space[skip:skip + 2 * batch * pitch].reshape(2, batch, pitch)
+    h_pair[0, :, :k] = h_buffer
+    h_pair[1, :, :k] = h_buffer
+    current, previous_n = 0, 0
+    for s in range(meta.shape[0]):
+        start, n = meta[s, 0], meta[s, 2]
+        if n == 0:
+            continue
+        for r in range(n, previous_n):          # rows whose sequence ended keep their h
+            h_pair[1 - current, r] = h_pair[current, r]
+        previous_n = n
+        for p in jit.prange(parts):
+            p0 = p * panels_per_part
+            p1 = min(n_panels, p0 + panels_per_part)
+            if p1 > p0:
+                for gate in range(4):
+                    _products(start, gate * n_panels + p0, gate * n_panels + p1, 0, n, x,
+                              panels_h, panels_x, h_pair[current], sums)
+                _finish_rows(start, 0, n, p0 * TILE_COLUMNS, min(hidden, p1 * TILE_COLUMNS),
+                             sums, h_pair[current], h_pair[1 - current], c, gates, out,
+                             h_prev_all, c_prev_all, tanh_c_all, save)
+        current = 1 - current
+    h_buffer[:] = h_pair[current, :, :k]
 
 
 @jit.kernel
-def _products(start, first_task, last_task, first, last, x, panels_h, panels_x, h_buffer, sums):
+def _products(start, first_task, last_task, first, last, x, panels_h, panels_x, h, sums):
     """sums[k, first:last, 32q:32q+32] = [h 1] panels_h[k, q] + x_t panels_x[k, q] for the
     tasks (k, q) numbered first_task..last_task - 1 (task = 4-gate-major k·Q + q), in
-    tiles of ≤ 8 rows; x_t's rows begin at row ``start`` of x."""
-    k, inputs, item = h_buffer.shape[1], x.shape[1], h_buffer.itemsize
-    width = sums.shape[2]
+    tiles of ≤ 8 rows; x_t's rows begin at row ``start`` of x; [h 1] is the first K
+    columns of ``h`` (rows of any length ≥ K, unit column stride)."""
+    k, inputs, item = panels_h.shape[2], x.shape[1], h.itemsize
+    lda, width = h.strides[0] // item, sums.shape[2]
     per_gate, per_panel_h, per_panel_x = sums.shape[1] * width, k * TILE_COLUMNS, \
         inputs * TILE_COLUMNS
     for task in range(first_task, last_task):
@@ -172,7 +239,7 @@ def _products(start, first_task, last_task, first, last, x, panels_h, panels_x, 
             rows = min(MAX_TILE_ROWS, last - r0)
             target = sums.ctypes.data + (gate * per_gate + r0 * width
                                          + panel * TILE_COLUMNS) * item
-            tile_fma(rows, h_buffer.ctypes.data + r0 * k * item, k,
+            tile_fma(rows, h.ctypes.data + r0 * lda * item, lda,
                      panels_h.ctypes.data + task * per_panel_h * item, k, target, width, False)
             tile_fma(rows, x.ctypes.data + (start + r0) * inputs * item, inputs,
                      panels_x.ctypes.data + task * per_panel_x * item, inputs, target, width,
@@ -180,27 +247,28 @@ def _products(start, first_task, last_task, first, last, x, panels_h, panels_x, 
 
 
 @jit.kernel
-def _finish_rows(start, first, last, sums, h_buffer, c, gates, out, h_prev_all, c_prev_all,
-                 tanh_c_all, save):
-    """The gate maths of rows first..last - 1 from their sums (``lstm_steps``)."""
-    hidden = c.shape[1]
+def _finish_rows(start, first, last, u0, u1, sums, h_source, h_target, c, gates, out,
+                 h_prev_all, c_prev_all, tanh_c_all, save):
+    """The gate maths of rows first..last - 1, hidden units u0..u1 - 1, from their sums
+    (``lstm_steps``): h_{t-1} read from ``h_source``, h_t written to ``out`` and
+    ``h_target`` (the same array when one thread owns whole rows)."""
     for r in range(first, last):
         row = start + r
-        s_i, s_f = sums[0, r, :hidden], sums[1, r, :hidden]
-        s_o, s_g = sums[2, r, :hidden], sums[3, r, :hidden]
+        s_i, s_f = sums[0, r, u0:u1], sums[1, r, u0:u1]
+        s_o, s_g = sums[2, r, u0:u1], sums[3, r, u0:u1]
         if save:
-            h_prev_all[row] = h_buffer[r, :hidden]
-            c_prev_all[row] = c[r]
-            _gate_row(s_i, s_f, s_o, s_g, gates[0, row], gates[1, row], gates[2, row],
-                      gates[3, row], True, c[r], tanh_c_all[row], out[row])
+            h_prev_all[row, u0:u1] = h_source[r, u0:u1]
+            c_prev_all[row, u0:u1] = c[r, u0:u1]
+            _gate_row(s_i, s_f, s_o, s_g, gates[0, row, u0:u1], gates[1, row, u0:u1],
+                      gates[2, row, u0:u1], gates[3, row, u0:u1], True, c[r, u0:u1],
+                      tanh_c_all[row, u0:u1], out[row, u0:u1], h_target[r, u0:u1])
         else:                                               # (the activations: not kept)
-            _gate_row(s_i, s_f, s_o, s_g, s_i, s_f, s_o, s_g, False, c[r], tanh_c_all[r],
-                      out[row])
-        h_buffer[r, :hidden] = out[row]
+            _gate_row(s_i, s_f, s_o, s_g, s_i, s_f, s_o, s_g, False, c[r, u0:u1],
+                      tanh_c_all[r, u0:u1], out[row, u0:u1], h_target[r, u0:u1])
 
 
 @jit.kernel
-def _gate_row(s_i, s_f, s_o, s_g, a_i, a_f, a_o, a_g, keep, c, tanh_c, h):
+def _gate_row(s_i, s_f, s_o, s_g, a_i, a_f, a_o, a_g, keep, c, tanh_c, h, h_next):
     """One row of ``jit_recurrent.lstm_forward_step_f32`` from the sums S (1-D contiguous
     slices: the compiler vectorizes them; 2-D blocks typed with unknown strides it did
     not); the activations go to a_k if ``keep``. (Writing them back into the s_k
@@ -215,7 +283,8 @@ def _gate_row(s_i, s_f, s_o, s_g, a_i, a_f, a_o, a_g, keep, c, tanh_c, h):
         tc = tanh_scalar(cell)
         if keep:
             a_i[j], a_f[j], a_o[j], a_g[j] = ig, fg, og, gg
-        c[j], tanh_c[j], h[j] = cell, tc, og * tc
+        value = og * tc
+        c[j], tanh_c[j], h[j], h_next[j] = cell, tc, value, value
 
 
 @jit.parallel_kernel

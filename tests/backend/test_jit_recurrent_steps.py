@@ -51,6 +51,7 @@ CASES = [  # (input, hidden, layers, bidirectional, bias, batch, length, packed,
     (6, 12, 1, False, True, 1, 3, False, True),        # batch 1
     (64, 96, 1, False, True, 40, 20, False, False),    # enough work for both threads
     (6, 40, 1, True, True, 20, 7, True, True),         # rows per thread, packed, reversed
+    (3, 70, 1, True, True, 4, 6, True, True),          # units per thread (3 panels), packed
 ]
 
 
@@ -159,3 +160,44 @@ def test_backward_panels_packed_from_the_rows_equal_the_per_gate_reference(hidde
     lstm_module.jit_lstm_steps.pack_gate_rows(w, order, got)
     np.testing.assert_array_equal(got, expected)
     assert got.shape == (4, -(-state // 32), hidden, 32)
+
+
+@pytest.mark.parametrize("batch", [1, 3, 4, 8, 17])
+@pytest.mark.parametrize("save", [False, True])
+def test_the_three_ways_of_sharing_the_lstm_steps_give_the_same_bits(batch, save):
+    """steps_by_rows, steps_by_gates and steps_by_units (what lstm_steps picks from by
+    the batch) on the same packed sequences (lengths 6 down to 2), 2 threads."""
+    from layerwise.backend import jit_lstm_steps as steps
+    hidden, inputs, length = 70, 5, 6
+    rng = np.random.default_rng(batch)
+    w_hh = (rng.standard_normal((4 * hidden, hidden)) * 0.2).astype(np.float32)
+    w_ih = (rng.standard_normal((4 * hidden, inputs)) * 0.2).astype(np.float32)
+    bias = rng.standard_normal(4 * hidden).astype(np.float32)
+    order, scale = np.array(lstm_module.ORDER), lstm_module.SCALE.astype(np.float32)
+    panels_h = np.empty((4, 3, hidden + 1, 32), np.float32)
+    panels_x = np.empty((4, 3, inputs, 32), np.float32)
+    steps.pack_weight_panels(w_hh, bias, order, scale, panels_h)
+    steps.pack_weight_panels(w_ih, bias[:0], order, scale, panels_x)
+    sizes = [batch] * 3 + [max(1, batch - 1)] * 2 + [max(1, batch // 2)]
+    meta = np.array([(sum(sizes[:t]), sum(sizes[:t + 1]), n) for t, n in enumerate(sizes)],
+                    dtype=np.int64)
+    rows = sum(sizes)
+    x = rng.standard_normal((rows, inputs)).astype(np.float32)
+    h0 = rng.standard_normal((batch, hidden)).astype(np.float32)
+    results = []
+    for run in (steps.steps_by_rows, steps.steps_by_gates, steps.steps_by_units):
+        h = np.ones((batch, hidden + 1), np.float32)                 # [h 1]
+        h[:, :hidden] = h0
+        c = np.linspace(-1, 1, batch * hidden, dtype=np.float32).reshape(batch, hidden)
+        sums = np.zeros((4, batch, 96), np.float32)
+        gates = np.zeros((4, rows, hidden), np.float32)
+        out = np.zeros((rows, hidden), np.float32)
+        keep = [np.zeros((rows, hidden), np.float32) for _ in range(3)]
+        if not save:
+            keep[2] = np.zeros((batch, hidden), np.float32)
+        run(meta, x, panels_h, panels_x, h, c, sums, gates, out, *keep, save, 2)
+        results.append([out, h, c] + ([gates] + keep if save else []))
+    for other in results[1:]:
+        for got, expected in zip(other, results[0]):
+            np.testing.assert_array_equal(got, expected)
+    assert np.abs(results[0][0]).max() > 0.1                  # the outputs were written

@@ -236,9 +236,9 @@ def _compiled_steps(x, w_ih, w_hh, bias, h_buffer, c, out, steps, reverse, saved
     else:
         gates, (h_prev_all, c_prev_all, tanh_c) = np.empty((4, steps.rows, hidden), x.dtype), saved
     jit_lstm_steps.lstm_steps(steps.table(reverse), np.ascontiguousarray(x), *panels,
-                              h_buffer, c, sums, unused[None] if gates is None else gates, out,
-                              h_prev_all, c_prev_all, tanh_c, saved is not None,
-                              native.parts(4, 1))
+                              h_buffer, c, sums,
+                              unused[None] if gates is None else gates, out, h_prev_all,
+                              c_prev_all, tanh_c, saved is not None, native.parts(4, 1))
     for array in panels:
         buffers.give(array)
     return gates
