@@ -1,4 +1,4 @@
-"""LSTM and GRU throughput of layerwise beside PyTorch, as ratios (to merge into speed.py).
+"""LSTM and GRU throughput of layerwise beside PyTorch, as ratios (speed.py's ``sequences`` suite).
 
 For each layer (LSTM, GRU; batch 64, sequence 50, input 64, hidden 256 by default):
 - train: one full step (forward over the sequence, loss on all outputs, backpropagation
@@ -7,8 +7,12 @@ For each layer (LSTM, GRU; batch 64, sequence 50, input 64, hidden 256 by defaul
 timed in ~1 s blocks, layerwise and PyTorch interleaved (``harness.compare``), with the
 same number of threads, fresh modules per repeat; the ratio is layerwise's throughput
 over PyTorch's (> 1: layerwise is faster), the median of per-pair ratios.
-``--profile`` also shows where layerwise's time goes (recurrent GEMMs, input
-projection, gate maths, weight-gradient GEMMs), measured piece by piece.
+``--profile`` also times the whole forward and training step of layerwise's layer
+beside the OpenBLAS products of the step-by-step formulation (recurrent GEMMs, input
+projection, weight-gradient GEMMs), piece by piece: the GRU and the float64 LSTM run
+those products; the float32 LSTM runs its recurrent and input products in register
+tiles instead (``backend/jit_lstm_steps.py``, BENCHMARKS.md), so for it they are a
+reference for what the BLAS would spend.
 
     python bench/speed_sequences.py                        # LSTM and GRU, train and infer
     python bench/speed_sequences.py --layers lstm --phases infer --repeats 3 --profile
@@ -50,6 +54,7 @@ import harness  # noqa: E402
 
 import layerwise as lw  # noqa: E402
 from layerwise import nn, optim  # noqa: E402
+from layerwise.backend.blas import matmul  # noqa: E402  (products as layerwise runs them)
 
 torch.set_num_threads(ARGS.threads)
 CLASSES = {"lstm": "LSTM", "gru": "GRU", "rnn": "RNN"}
@@ -112,12 +117,12 @@ def profile(layer):
     buffer = np.empty((gates, n, h), np.float32)
     d_all = rng.standard_normal((gates, length * n, h)).astype(np.float32)
     parts = {
-        "input projection X W_ihᵀ (1 batched GEMM)": lambda: np.matmul(x, w_ih),
-        f"recurrent GEMMs h W_hhᵀ ({length} steps)":
-            lambda: [np.matmul(state, w_hh, out=buffer) for _ in range(length)],
-        "weight gradients dAᵀ X, dAᵀ H (2 GEMMs)":
-            lambda: (np.matmul(d_all.transpose(0, 2, 1), x),
-                     np.matmul(d_all.transpose(0, 2, 1), d_all[0])),
+        "OpenBLAS: input projection X W_ihᵀ (1 batched GEMM)": lambda: matmul(x, w_ih),
+        f"OpenBLAS: recurrent GEMMs h W_hhᵀ ({length} steps)":
+            lambda: [matmul(state, w_hh, out=buffer) for _ in range(length)],
+        "OpenBLAS: weight gradients dAᵀ X, dAᵀ H (2 GEMMs)":
+            lambda: (matmul(d_all.transpose(0, 2, 1), x),
+                     matmul(d_all.transpose(0, 2, 1), d_all[0])),
     }
     module = getattr(nn, CLASSES[layer])(i, h)
     xt = lw.tensor(x.reshape(length, n, i))
@@ -139,9 +144,11 @@ def profile(layer):
         print(f"| {name} | {ms:.1f} |")
     print(f"| whole forward (no_grad) | {forward_ms:.1f} |")
     print(f"| whole forward + backward | {train_ms:.1f} |")
-    gemm = sum(measured.values()) + measured[f"recurrent GEMMs h W_hhᵀ ({length} steps)"]
-    print(f"| GEMMs of forward + backward (recurrent twice) | {gemm:.1f} |")
-    print(f"| the rest: gate maths, copies, Python per step | {train_ms - gemm:.1f} |")
+    gemm = sum(measured.values()) + \
+        measured[f"OpenBLAS: recurrent GEMMs h W_hhᵀ ({length} steps)"]
+    print(f"| OpenBLAS GEMMs of forward + backward (recurrent twice) | {gemm:.1f} |")
+    if layer != "lstm":                       # the float32 LSTM does not run these GEMMs
+        print(f"| whole forward + backward minus those GEMMs | {train_ms - gemm:.1f} |")
 
 
 def main():
