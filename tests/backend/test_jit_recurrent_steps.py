@@ -8,7 +8,7 @@ import layerwise as lw
 import layerwise.nn.functional.gru as gru_module
 import layerwise.nn.functional.lstm as lstm_module
 from layerwise import nn
-from layerwise.backend import fast_tanh, jit
+from layerwise.backend import fast_tanh, jit, native
 from layerwise.nn.utils import rnn as rnn_utils
 from tests.helpers import random
 
@@ -87,6 +87,11 @@ def _count_steps(monkeypatch, module, name, table_at):
     return calls
 
 
+needs_pool = pytest.mark.skipif(not native.active(), reason="the compiled loops run on the "
+                                "native pool (not started with LAYERWISE_NUM_THREADS=1)")
+
+
+@needs_pool
 def test_the_compiled_loop_is_what_runs(monkeypatch):
     calls = _count_steps(monkeypatch, lstm_module.jit_lstm_steps, "lstm_steps", 0)
     layer = nn.LSTM(8, 16)
@@ -111,6 +116,7 @@ def test_float64_backward_loop_equals_the_step_by_step_path(kind, monkeypatch):
         np.testing.assert_allclose(got, expected, rtol=1e-13, atol=1e-13)
 
 
+@needs_pool
 def test_gru_compiled_loop_is_what_runs(monkeypatch):
     calls = _count_steps(monkeypatch, gru_module.jit_gru_steps, "gru_steps", 2)
     with lw.no_grad():
